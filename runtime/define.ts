@@ -1,0 +1,169 @@
+/**
+ * Function definitions: config object first, handler inside, stable id. Handlers get one context
+ * argument and know nothing of Hono or kafkajs.
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { EventDefinition, EventMessage } from './events.ts';
+import type { StoreToken } from './store.ts';
+
+/**
+ * Application services injected into every handler (payment provider, notifier, settings, …).
+ * Empty here; each function augments it where it declares the port it needs:
+ * @example
+ * declare module '../../runtime/define.ts' { interface Ports { notifier: Notifier } }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: augmented by functions (declaration merging)
+export interface Ports {}
+
+/** What every handler may use. Built once at start-up, never from globals or `process.env`. */
+export interface HandlerDeps<Repo> {
+  /** The function's service repository, bound to the invocation's transaction. */
+  db: Repo;
+  /** Adds events to the outbox in the same transaction; published after commit. Correlation id is filled in. */
+  emit: (...events: EventMessage[]) => void;
+  clock: () => Date;
+  log: Logger;
+  ports: Ports;
+}
+
+/** Facts about the invocation, for logging and causation. */
+export interface InvocationMeta {
+  functionId: string;
+  correlationId: string;
+  /** HTTP request id, or the id of the event being handled. */
+  causationId: string;
+  /** Event invocations: 1 for the first attempt. */
+  attempt: number;
+  /** Event invocations: where the message came from. */
+  source?: { topic: string; partition: number; offset: string };
+}
+
+/** What an HTTP handler returns. */
+export interface HttpResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpInputSchemas {
+  body?: z.ZodType;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  /** Validated against lower-cased header names. */
+  headers?: z.ZodType;
+}
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+export type HttpInput<I extends HttpInputSchemas> = {
+  body: Parsed<I['body']>;
+  params: Parsed<I['params']>;
+  query: Parsed<I['query']>;
+  headers: Parsed<I['headers']>;
+};
+
+export interface HttpContext<I extends HttpInputSchemas, Repo> {
+  input: HttpInput<I>;
+  deps: HandlerDeps<Repo>;
+  meta: InvocationMeta;
+}
+
+export interface HttpFunctionConfig<I extends HttpInputSchemas, Repo> {
+  /** Stable id: names the container, logs and metrics. kebab-case. */
+  id: string;
+  method: HttpMethod;
+  /** Hono path(s), e.g. `/orders/:id`. Extra paths are aliases (compatibility routes). */
+  path: string | readonly string[];
+  store: StoreToken<Repo>;
+  input: I;
+  /** One-line description for the README / route listing. */
+  description?: string;
+  handler: (ctx: HttpContext<I, Repo>) => Promise<HttpResult>;
+}
+
+export interface HttpFunction<I extends HttpInputSchemas = HttpInputSchemas, Repo = unknown>
+  extends HttpFunctionConfig<I, Repo> {
+  readonly kind: 'http';
+  readonly paths: readonly string[];
+}
+
+/**
+ * Defines an HTTP-triggered function.
+ * @example
+ * export const getOrder = defineHttpFunction({
+ *   id: 'get-order', method: 'GET', path: '/orders/:id', store: ordersStore,
+ *   input: { params: z.object({ id: orderIdSchema }) },
+ *   handler: async ({ input, deps }) => ({ status: 200, body: await deps.db.findOrder(input.params.id) }),
+ * });
+ */
+export function defineHttpFunction<I extends HttpInputSchemas, Repo>(
+  config: HttpFunctionConfig<I, Repo>,
+): HttpFunction<I, Repo> {
+  const paths = typeof config.path === 'string' ? [config.path] : [...config.path];
+  return { ...config, kind: 'http', paths };
+}
+
+/** Retry policy of an event function: attempts in total (first try included), exponential backoff with jitter. */
+export interface RetryPolicy {
+  attempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 5, initialBackoffMs: 100, maxBackoffMs: 5_000 };
+
+/** The message type an event function receives: a union over the events it consumes. */
+export type ConsumedEvent<E extends readonly EventDefinition[]> = {
+  [K in keyof E]: E[K] extends EventDefinition<infer N, infer S> ? EventMessage<z.infer<S>, N> : never;
+}[number];
+
+export interface EventContext<E extends readonly EventDefinition[], Repo> {
+  event: ConsumedEvent<E>;
+  deps: HandlerDeps<Repo>;
+  meta: InvocationMeta;
+}
+
+export interface EventFunctionConfig<E extends readonly EventDefinition[], Repo> {
+  id: string;
+  /** The events (hence topics) that trigger this function. */
+  events: E;
+  /** Kafka consumer group; also the inbox consumer name. */
+  groupId: string;
+  store: StoreToken<Repo>;
+  retries?: Partial<RetryPolicy>;
+  description?: string;
+  handler: (ctx: EventContext<E, Repo>) => Promise<void>;
+}
+
+export interface EventFunction<E extends readonly EventDefinition[] = readonly EventDefinition[], Repo = unknown>
+  extends EventFunctionConfig<E, Repo> {
+  readonly kind: 'event';
+  readonly retryPolicy: RetryPolicy;
+  /** Dead-letter topic of this function. */
+  readonly deadLetterTopic: string;
+}
+
+/**
+ * Defines an event-triggered function, bound to one consumer group.
+ * @example
+ * export const shipOrder = defineEventFunction({
+ *   id: 'ship-order', events: [PaymentCompleted], groupId: 'shipping', store: ordersStore,
+ *   handler: async ({ event, deps }) => { await deps.db.insertShipment({ orderId: event.data.orderId, ... }); },
+ * });
+ */
+export function defineEventFunction<const E extends readonly EventDefinition[], Repo>(
+  config: EventFunctionConfig<E, Repo>,
+): EventFunction<E, Repo> {
+  if (config.events.length === 0) throw new Error(`event function ${config.id} consumes no events`);
+  return {
+    ...config,
+    kind: 'event',
+    retryPolicy: { ...DEFAULT_RETRY_POLICY, ...config.retries },
+    deadLetterTopic: `${config.id}.dlq`,
+  };
+}
+
+export type AnyFunction = HttpFunction<any, any> | EventFunction<any, any>;
