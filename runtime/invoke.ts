@@ -1,0 +1,186 @@
+/**
+ * The transport-free core. Every binding (Hono, kafkajs) and the test helpers call these two functions;
+ * they only map their world onto `raw input + meta` and back.
+ *
+ * One invocation = one store transaction: the handler's writes, the outbox rows of the events it emits
+ * and (for events) the inbox record commit together or not at all.
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { encodeEvent } from './codec.ts';
+import type {
+  EventFunction,
+  HandlerDeps,
+  HttpFunction,
+  HttpInput,
+  HttpInputSchemas,
+  HttpResult,
+  InvocationMeta,
+  Ports,
+} from './define.ts';
+import { type FieldIssue, NonRetriableError, ValidationError } from './errors.ts';
+import type { EventMessage } from './events.ts';
+import { toFieldIssues } from './issues.ts';
+import type { StoreTransaction, TransactionalStore } from './store.ts';
+
+/** What the runtime is built from at start-up, shared by all functions of a process. */
+export interface RuntimeEnv {
+  /** Stores by service name (`orders`, `payments`, …). */
+  stores: Record<string, TransactionalStore<unknown>>;
+  ports: Ports;
+  clock: () => Date;
+  logger: Logger;
+  /** Called after a commit that wrote outbox rows: nudges the outbox relay of that service. */
+  onCommitted?: (service: string) => void;
+}
+
+/** An HTTP request as a binding hands it over, before validation. Header names are lower-case. */
+export interface HttpRawInput {
+  body: unknown;
+  params: Record<string, string>;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string>;
+}
+
+/** Outcome of an event invocation. Errors are thrown, not returned. */
+export type EventOutcome = 'handled' | 'duplicate';
+
+/**
+ * Validates the request, runs the handler in one transaction and returns its result.
+ * @throws ValidationError (400, with field issues) when any part of the request fails its schema;
+ *   whatever the handler throws (the transaction is rolled back).
+ */
+export async function invokeHttpFunction(
+  fn: HttpFunction<any, any>,
+  raw: HttpRawInput,
+  env: RuntimeEnv,
+  meta: InvocationMeta,
+): Promise<HttpResult> {
+  const input = validateHttpInput(fn.input, raw);
+  return runInTransaction(fn, env, meta, (deps) => fn.handler({ input, deps, meta }));
+}
+
+/**
+ * Handles one event exactly once per consumer group: records `(groupId, event id)` in the inbox and runs the
+ * handler in the same transaction. A duplicate is acknowledged without running the handler.
+ * @throws NonRetriableError when the message is not one the function consumes; whatever the handler throws.
+ */
+export async function invokeEventFunction(
+  fn: EventFunction<any, any>,
+  message: EventMessage,
+  env: RuntimeEnv,
+  meta: InvocationMeta,
+): Promise<EventOutcome> {
+  const consumes = (fn.events as EventFunction['events']).some(
+    (definition) => definition.name === message.type && definition.version === message.version,
+  );
+  if (!consumes) {
+    throw new NonRetriableError(`${fn.id} does not consume ${message.type} v${message.version}`);
+  }
+  return runInTransaction(fn, env, meta, async (deps, tx) => {
+    const first = await tx.recordInbox(fn.groupId, message.id);
+    if (!first) {
+      deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
+      return 'duplicate';
+    }
+    await fn.handler({ event: message, deps, meta });
+    return 'handled';
+  });
+}
+
+/** The meta of an event invocation: correlation from the message (or its id), causation = the message id. */
+export function eventInvocationMeta(
+  fn: Pick<EventFunction, 'id'>,
+  message: EventMessage,
+  extra: Partial<Pick<InvocationMeta, 'attempt' | 'source'>> = {},
+): InvocationMeta {
+  return {
+    functionId: fn.id,
+    correlationId: message.correlationId ?? message.id,
+    causationId: message.id,
+    attempt: extra.attempt ?? 1,
+    ...(extra.source === undefined ? {} : { source: extra.source }),
+  };
+}
+
+/** Resolves the function's store; a missing store is a wiring mistake, reported as a plain (500) error. */
+export function storeFor(
+  env: RuntimeEnv,
+  fn: { id: string; store: { service: string } },
+): TransactionalStore<unknown> {
+  const store = env.stores[fn.store.service];
+  if (store === undefined) {
+    throw new Error(`no store for service "${fn.store.service}" (needed by ${fn.id})`);
+  }
+  return store;
+}
+
+async function runInTransaction<T>(
+  fn: { id: string; store: { service: string } },
+  env: RuntimeEnv,
+  meta: InvocationMeta,
+  body: (deps: HandlerDeps<unknown>, tx: StoreTransaction<unknown>) => Promise<T>,
+): Promise<T> {
+  const store = storeFor(env, fn);
+  const log = env.logger.child({ functionId: meta.functionId, correlationId: meta.correlationId });
+  let emittedCount = 0;
+  const result = await store.transaction(async (tx) => {
+    const emitted: EventMessage[] = [];
+    let open = true;
+    const deps: HandlerDeps<unknown> = {
+      db: tx.repo,
+      emit: (...events) => {
+        if (!open) throw new Error(`${fn.id}: emit() called after the handler returned`);
+        emitted.push(...events);
+      },
+      clock: env.clock,
+      log,
+      ports: env.ports,
+    };
+    const value = await body(deps, tx);
+    open = false;
+    if (emitted.length > 0) {
+      await tx.appendOutbox(emitted.map((event) => encodeEvent(withTrace(event, meta))));
+    }
+    emittedCount = emitted.length;
+    return value;
+  });
+  if (emittedCount > 0) env.onCommitted?.(store.service);
+  return result;
+}
+
+/** Fills correlation and causation from the invocation when the handler did not set them. */
+function withTrace(event: EventMessage, meta: InvocationMeta): EventMessage {
+  return {
+    ...event,
+    correlationId: event.correlationId ?? meta.correlationId,
+    causationId: event.causationId ?? meta.causationId,
+  };
+}
+
+const PARTS = ['body', 'params', 'query', 'headers'] as const;
+
+/** Validates each declared part; collects every field issue of every part before failing. */
+export function validateHttpInput<I extends HttpInputSchemas>(schemas: I, raw: HttpRawInput): HttpInput<I> {
+  const input: HttpInput<HttpInputSchemas> = {
+    body: undefined,
+    params: undefined,
+    query: undefined,
+    headers: undefined,
+  };
+  const issues: FieldIssue[] = [];
+  for (const part of PARTS) {
+    const schema: z.ZodType | undefined = schemas[part];
+    if (schema === undefined) continue;
+    const parsed = schema.safeParse(raw[part]);
+    if (parsed.success) input[part] = parsed.data;
+    // Body fields are named as the client sent them (`amount`); other parts are prefixed (`params.id`).
+    else issues.push(...toFieldIssues(parsed.error, part === 'body' ? undefined : part));
+  }
+  if (issues.length > 0) {
+    for (const issue of issues) if (issue.path === '') issue.path = 'body';
+    throw new ValidationError('Request validation failed', { details: issues });
+  }
+  return input as HttpInput<I>;
+}
