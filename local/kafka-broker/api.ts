@@ -16,7 +16,10 @@ export interface RequestContext {
   connectionId: number;
   /** True once the client's socket has closed. */
   readonly closed: boolean;
-  /** Runs `cb` once when the connection closes (immediately if it already has). */
+  /**
+   * Runs `cb` once when the connection closes (immediately if it already has). Scoped to this
+   * request: the callback is dropped once the request has been answered.
+   */
   onClose(cb: () => void): void;
 }
 

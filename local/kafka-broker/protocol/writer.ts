@@ -140,8 +140,11 @@ export class Writer {
     return this;
   }
 
-  /** A copy of the bytes written so far. */
+  /**
+   * The bytes written so far, as a view (no copy). Later writes never change them: they go past
+   * the end or into a reallocated buffer.
+   */
   toBuffer(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    return this.buf.subarray(0, this.pos);
   }
 }
