@@ -20,6 +20,7 @@ import { initProducerIdApi } from './apis/init-producer-id.ts';
 import { listOffsetsApi } from './apis/list-offsets.ts';
 import { metadataApi } from './apis/metadata.ts';
 import { produceApi } from './apis/produce.ts';
+import { GroupCoordinator } from './group/index.ts';
 import { LogStore } from './log/log-store.ts';
 import { createStderrLogger } from './logger.ts';
 import { BrokerServer } from './server.ts';
@@ -63,14 +64,6 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
-/** Parts of the group coordinator the broker needs (implemented in `group/`). */
-interface Coordinator {
-  load(): Promise<void>;
-  apis(): ApiDefinition[];
-  deleteTopicOffsets(topic: string): void;
-  stop(): Promise<void>;
-}
-
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
 /**
@@ -97,7 +90,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     autoCreateTopics: options.autoCreateTopics ?? true,
     defaultPartitions: options.defaultPartitions ?? 1,
     maxMessageBytes: maxFrameBytes,
-    onTopicDeleted: (topic) => coordinator?.deleteTopicOffsets(topic),
+    onTopicDeleted: (topic) => coordinator.deleteTopicOffsets(topic),
   };
   const apis: ApiDefinition[] = [
     produceApi(deps),
@@ -108,7 +101,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     deleteTopicsApi(deps),
     initProducerIdApi(deps),
     createPartitionsApi(deps),
-    ...(coordinator?.apis() ?? []),
+    ...coordinator.apis(),
   ];
   apis.push(apiVersionsApi(() => apis));
 
@@ -116,7 +109,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     server = await BrokerServer.listen({ host, port, maxFrameBytes, logger, apis });
   } catch (err) {
-    await coordinator?.stop();
+    await coordinator.stop();
     await store.close();
     throw err;
   }
@@ -131,7 +124,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     stop() {
       stopping ??= (async () => {
         await server.close();
-        await coordinator?.stop();
+        await coordinator.stop();
         await store.close();
       })();
       return stopping;
@@ -140,10 +133,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
 }
 
 async function createCoordinator(
-  _node: () => BrokerNode,
-  _dataDir: string | undefined,
-  _logger: BrokerLogger,
-): Promise<Coordinator | null> {
-  // Wired once group/index.ts lands (built in parallel).
-  return null;
+  node: () => BrokerNode,
+  dataDir: string | undefined,
+  logger: BrokerLogger,
+): Promise<GroupCoordinator> {
+  const coordinator = new GroupCoordinator({ node, dataDir, logger });
+  await coordinator.load();
+  return coordinator;
 }

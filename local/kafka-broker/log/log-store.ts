@@ -116,9 +116,10 @@ export class LogStore {
   /** Creates a topic; the caller has validated name, count and absence. */
   createTopic(name: string, partitionCount: number, configs: Record<string, string | null> = {}): Topic {
     const topic: Topic = { name, partitions: [], configs };
+    // Files first: a crash before topics.json is written leaves a stray directory, removed on load.
+    for (let p = 0; p < partitionCount; p++) topic.partitions.push(this.openPartition(name, p));
     this.topics.set(name, topic);
     this.persist();
-    for (let p = 0; p < partitionCount; p++) topic.partitions.push(this.openPartition(name, p));
     return topic;
   }
 
