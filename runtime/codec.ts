@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from 'zod';
+import { NonRetriableError } from './errors.ts';
 import type { EventDefinition, EventMessage } from './events.ts';
 import { describeIssues, toFieldIssues } from './issues.ts';
 import type { NewOutboxRecord } from './store.ts';
@@ -36,6 +37,9 @@ export interface RawEventMessage {
 }
 
 export type DecodeResult = { ok: true; message: EventMessage } | { ok: false; reason: string };
+
+/** A message that can never be handled as it is (bad JSON, envelope, type, version or payload): dead-letter it. */
+export class EventDecodeError extends NonRetriableError {}
 
 /** Encodes an event as one outbox row (= one Kafka message). */
 export function encodeEvent(message: EventMessage): NewOutboxRecord {

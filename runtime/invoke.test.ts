@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { NoteAdded, NoteArchived } from './__fixtures__/events.ts';
 import { createNotesFixture, type NotesFixture, notesStore } from './__fixtures__/notes-store.ts';
-import { defineEventFunction, defineHttpFunction, type InvocationMeta } from './define.ts';
+import { defineEventFunction, defineHttpFunction, type InvocationMeta, type Ports } from './define.ts';
 import { ConflictError, NonRetriableError, ValidationError } from './errors.ts';
 import { eventInvocationMeta, invokeEventFunction, invokeHttpFunction, type RuntimeEnv } from './invoke.ts';
 
@@ -16,7 +16,7 @@ beforeAll(async () => {
   fx = await createNotesFixture();
   env = {
     stores: { notes: fx.store },
-    ports: {},
+    ports: {} as Ports,
     clock: () => now,
     logger: pino({ level: 'silent' }),
     onCommitted: (service) => committed.push(service),

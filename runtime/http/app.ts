@@ -1,0 +1,122 @@
+/**
+ * The Hono binding: maps HTTP onto `invokeHttpFunction` and back. Knows nothing of any particular function.
+ * @module
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { HttpFunction, HttpMethod, InvocationMeta } from '../define.ts';
+import { invokeHttpFunction, type RuntimeEnv } from '../invoke.ts';
+import { problemResponse, toProblem } from './errors.ts';
+import { readRawInput } from './read-input.ts';
+import { type HttpVariables, requestContext } from './request-context.ts';
+
+/** Result of a readiness probe: `checks` names each dependency and its state (`ok` or what is wrong). */
+export interface Readiness {
+  ok: boolean;
+  checks: Record<string, string>;
+}
+
+export interface HttpAppOptions {
+  // biome-ignore lint/suspicious/noExplicitAny: a list of functions with different inputs and repositories
+  functions: readonly HttpFunction<any, any>[];
+  env: RuntimeEnv;
+  /** Largest accepted request body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+  /** Readiness probe behind `/readyz`; by default every store of `env` is pinged. */
+  readiness?: () => Promise<Readiness>;
+}
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Builds the Hono app serving `functions`, plus `/healthz` and `/readyz`.
+ * @example
+ * const app = createHttpApp({ functions: [createOrder, getOrder], env });
+ * serve({ fetch: app.fetch, port: config.port });
+ */
+export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVariables }> {
+  const { env } = options;
+  const log = env.logger.child({ component: 'http' });
+  const maxSize = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const readiness = options.readiness ?? (() => pingStores(env));
+  const app = new Hono<{ Variables: HttpVariables }>();
+
+  app.use('*', requestContext(log));
+  app.onError((error, c) =>
+    problemResponse(c, toProblem(error, log.child({ requestId: c.get('requestId') }))),
+  );
+  app.notFound((c) =>
+    problemResponse(c, {
+      status: 404,
+      code: 'not_found',
+      message: `No route for ${c.req.method} ${c.req.path}`,
+    }),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const result = await readiness().catch((error: unknown) => ({
+      ok: false,
+      checks: { readiness: error instanceof Error ? error.message : String(error) },
+    }));
+    return c.json({ status: result.ok ? 'ok' : 'unavailable', checks: result.checks }, result.ok ? 200 : 503);
+  });
+
+  const limit = bodyLimit({
+    maxSize,
+    onError: (c) =>
+      problemResponse(c, {
+        status: 413,
+        code: 'payload_too_large',
+        message: `Request body exceeds ${maxSize} bytes`,
+      }),
+  });
+  const methodsByPath = new Map<string, Set<HttpMethod>>();
+  for (const fn of options.functions) {
+    for (const path of fn.paths) {
+      methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(fn.method));
+      app.on(fn.method, path, limit, async (c) => {
+        const raw = await readRawInput(c, fn.input.body !== undefined);
+        const meta: InvocationMeta = {
+          functionId: fn.id,
+          correlationId: c.get('correlationId'),
+          causationId: c.get('requestId'),
+          attempt: 1,
+        };
+        const result = await invokeHttpFunction(fn, raw, env, meta);
+        if (result.body === undefined || result.status === 204 || result.status === 304) {
+          return c.body(null, result.status as 204, result.headers);
+        }
+        return c.json(result.body, result.status as 200, result.headers);
+      });
+    }
+  }
+  // After every method route: a known path with another method is a 405, not a 404.
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, ...(methods.has('GET') ? ['HEAD'] : [])].join(', ');
+    app.all(path, (c) =>
+      problemResponse(c, {
+        status: 405,
+        code: 'method_not_allowed',
+        message: `${c.req.method} is not allowed on ${c.req.path} (allowed: ${allow})`,
+        headers: { allow },
+      }),
+    );
+  }
+  return app;
+}
+
+/** Default readiness: one round trip to each store. */
+async function pingStores(env: RuntimeEnv): Promise<Readiness> {
+  const entries = await Promise.all(
+    Object.entries(env.stores).map(async ([service, store]) => {
+      try {
+        await store.ping();
+        return [service, 'ok'] as const;
+      } catch (error) {
+        return [service, error instanceof Error ? error.message : String(error)] as const;
+      }
+    }),
+  );
+  return { ok: entries.every(([, state]) => state === 'ok'), checks: Object.fromEntries(entries) };
+}

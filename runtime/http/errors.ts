@@ -1,0 +1,82 @@
+/**
+ * The one error shape of every HTTP response:
+ * `{"status":"error","code":"validation_failed","message":"…","errors":[{"path":"amount","message":"…"}],"requestId":"…"}`
+ * (`errors` only when there are field issues). Unknown errors become a logged 500 that leaks nothing.
+ * @module
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from 'pino';
+import { AppError, type FieldIssue, RetryLaterError } from '../errors.ts';
+import type { HttpVariables } from './request-context.ts';
+
+export interface ErrorBody {
+  status: 'error';
+  code: string;
+  message: string;
+  errors?: FieldIssue[];
+  requestId: string;
+}
+
+/** An error answer the binding produces itself (404, 405, 413, …), outside any AppError. */
+export interface HttpProblem {
+  status: ContentfulStatusCode;
+  code: string;
+  message: string;
+  errors?: FieldIssue[] | undefined;
+  headers?: Record<string, string>;
+}
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'timeout',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'too_many_requests',
+  503: 'unavailable',
+};
+
+/** Writes a problem as the JSON error body, with the request id. */
+export function problemResponse(c: Context<{ Variables: HttpVariables }>, problem: HttpProblem): Response {
+  const body: ErrorBody = {
+    status: 'error',
+    code: problem.code,
+    message: problem.message,
+    ...(problem.errors !== undefined && problem.errors.length > 0 ? { errors: problem.errors } : {}),
+    requestId: c.get('requestId') ?? 'unknown',
+  };
+  return c.json(body, problem.status, problem.headers);
+}
+
+/** Maps any thrown value to a problem: AppErrors by their status and code, hono's HTTPException by status, else 500. */
+export function toProblem(error: unknown, log: Logger): HttpProblem {
+  if (error instanceof AppError) {
+    if (error.status >= 500) log.warn({ err: error }, error.message);
+    const headers =
+      error instanceof RetryLaterError && error.delayMs !== undefined
+        ? { 'retry-after': String(Math.ceil(error.delayMs / 1000)) }
+        : undefined;
+    return {
+      status: error.status as ContentfulStatusCode,
+      code: error.code,
+      message: error.message,
+      errors: error.details,
+      ...(headers === undefined ? {} : { headers }),
+    };
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    return {
+      status: error.status,
+      code: CODE_BY_STATUS[error.status] ?? 'error',
+      message: error.message || 'Request failed',
+    };
+  }
+  log.error({ err: error }, 'unhandled error');
+  return { status: 500, code: 'internal', message: 'Internal error' };
+}
