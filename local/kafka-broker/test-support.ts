@@ -2,9 +2,11 @@
  * Helpers for the broker's tests (not part of the public API).
  * @module
  */
+import { createConnection, type Socket } from 'node:net';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import type { BrokerLogger, LogFields } from './api.ts';
 import { crc32c } from './log/crc32c.ts';
+import { Reader } from './protocol/reader.ts';
 import { Writer } from './protocol/writer.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -98,4 +100,95 @@ export function buildBatch(o: TestBatchOptions): Buffer {
   const batch = Buffer.from(w.toBuffer());
   batch.writeUInt32BE(crc32c(batch, 21), 17);
   return batch;
+}
+
+/** A raw client connection speaking request header v1, for wire-level tests. */
+export class RawClient {
+  private buffered = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  private correlationId = 0;
+  readonly socket: Socket;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('close', () => {
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** Connects to `port` on 127.0.0.1. */
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection({ port, host: '127.0.0.1' }, () => resolve(new RawClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Sends a request without waiting for a response; returns its correlation id. */
+  send(apiKey: number, apiVersion: number, body: Buffer): number {
+    const id = ++this.correlationId;
+    const header = new Writer()
+      .int16(apiKey)
+      .int16(apiVersion)
+      .int32(id)
+      .nullableString('raw-test')
+      .toBuffer();
+    this.socket.write(
+      new Writer()
+        .int32(header.length + body.length)
+        .raw(header)
+        .raw(body)
+        .toBuffer(),
+    );
+    return id;
+  }
+
+  /** The next response frame: its correlation id and a reader over the body. */
+  async receive(timeoutMs = 10_000): Promise<{ correlationId: number; body: Reader }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.buffered.length >= 4) {
+        const size = this.buffered.readInt32BE(0);
+        if (this.buffered.length >= 4 + size) {
+          const frame = this.buffered.subarray(4, 4 + size);
+          this.buffered = this.buffered.subarray(4 + size);
+          const body = new Reader(frame);
+          return { correlationId: body.int32(), body };
+        }
+      }
+      if (this.socket.destroyed) throw new Error('connection closed');
+      if (Date.now() > deadline) throw new Error('timed out waiting for a response');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends a request and returns the reader over its response body. */
+  async request(apiKey: number, apiVersion: number, body: Buffer): Promise<Reader> {
+    const id = this.send(apiKey, apiVersion, body);
+    const res = await this.receive();
+    if (res.correlationId !== id) throw new Error(`correlation id ${res.correlationId}, expected ${id}`);
+    return res.body;
+  }
+
+  /** Resolves once the server has closed the connection. */
+  closed(timeoutMs = 10_000): Promise<void> {
+    return waitFor(() => this.socket.destroyed || this.socket.readableEnded, {
+      timeoutMs,
+      what: 'close',
+    }).then(() => undefined);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
