@@ -1,0 +1,224 @@
+/**
+ * Process configuration: environment variables parsed once, at start-up, with zod. A bad value stops the
+ * process with a message naming every bad variable and why. Functions never read `process.env`; the entry
+ * points read a `Config` and inject what each part needs.
+ * @module
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { LogLevel } from './logger.ts';
+
+/** Where a service's database lives, decided from `DATABASE_URL` / `<SERVICE>_DATABASE_URL` / `DATA_DIR`. */
+export type DatabaseTarget =
+  | { dialect: 'pglite' /** undefined = in memory */; dataDir: string | undefined }
+  | { dialect: 'postgres'; url: string }
+  | { dialect: 'mssql'; url: string };
+
+export interface Config {
+  /** `KAFKA_BROKERS`: host:port list; undefined = start the embedded broker. */
+  kafkaBrokers: readonly string[] | undefined;
+  kafkaClientId: string;
+  topicPartitions: number;
+  /** `CONSUMER_RETRY_ATTEMPTS`: overrides every event function's `retryPolicy.attempts` when set. */
+  consumerRetryAttempts: number | undefined;
+  /** `DATABASE_URL`: undefined = PGlite. */
+  databaseUrl: string | undefined;
+  /** Per-service overrides of `databaseUrl` (`ORDERS_DATABASE_URL`, `PAYMENTS_DATABASE_URL`). */
+  serviceDatabaseUrls: Readonly<Record<string, string>>;
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  /** PGlite data directory (one sub-directory per service); `memory://` keeps data in memory. */
+  dataDir: string;
+  /** Decimal string, e.g. "300": payments above it are declined. */
+  paymentLimit: string;
+  notifyWebhookUrl: string | undefined;
+  httpBodyLimit: number;
+  outboxPollMs: number;
+  shutdownTimeoutMs: number;
+}
+
+/** The variables `loadConfig` reads. */
+export const CONFIG_VARIABLES = [
+  'KAFKA_BROKERS',
+  'KAFKA_CLIENT_ID',
+  'TOPIC_PARTITIONS',
+  'CONSUMER_RETRY_ATTEMPTS',
+  'DATABASE_URL',
+  'ORDERS_DATABASE_URL',
+  'PAYMENTS_DATABASE_URL',
+  'PORT',
+  'HOST',
+  'LOG_LEVEL',
+  'DATA_DIR',
+  'PAYMENT_LIMIT',
+  'NOTIFY_WEBHOOK_URL',
+  'HTTP_BODY_LIMIT',
+  'OUTBOX_POLL_MS',
+  'SHUTDOWN_TIMEOUT_MS',
+] as const;
+type Variable = (typeof CONFIG_VARIABLES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DATABASE_SCHEMES = ['postgres://', 'postgresql://', 'mssql://', 'sqlserver://'];
+export const IN_MEMORY_DATA_DIR = 'memory://';
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, {
+      error: `must be an integer between ${min} and ${max}`,
+    })
+    .transform(Number);
+
+const databaseUrl = z
+  .string()
+  .refine((s) => DATABASE_SCHEMES.some((scheme) => s.toLowerCase().startsWith(scheme)), {
+    error: `must start with ${DATABASE_SCHEMES.join(', ')}`,
+  });
+
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
+
+const schema = z.object({
+  KAFKA_BROKERS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== ''),
+    )
+    .refine((list) => list.length > 0 && list.every((b) => hostPort.test(b)), {
+      error: 'must be a comma-separated list of host:port',
+    })
+    .optional(),
+  KAFKA_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'must be 1-100 of A-Z a-z 0-9 . _ -' })
+    .default('orderflow'),
+  TOPIC_PARTITIONS: int(1, 1000).default(3),
+  CONSUMER_RETRY_ATTEMPTS: int(1, 100).optional(),
+  DATABASE_URL: databaseUrl.optional(),
+  ORDERS_DATABASE_URL: databaseUrl.optional(),
+  PAYMENTS_DATABASE_URL: databaseUrl.optional(),
+  PORT: int(0, 65535).default(5000),
+  HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]+$/, { error: 'must be a host name or IP address' })
+    .default('0.0.0.0'),
+  LOG_LEVEL: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))
+    .default('info'),
+  DATA_DIR: z.string().default('.data'),
+  PAYMENT_LIMIT: z
+    .string()
+    .regex(/^(0|[1-9]\d*)(\.\d+)?$/, { error: 'must be a non-negative decimal such as "300" or "299.99"' })
+    .default('300'),
+  NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  HTTP_BODY_LIMIT: int(1, 100 * 1024 * 1024).default(65_536),
+  OUTBOX_POLL_MS: int(10, 3_600_000).default(1000),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+});
+
+/** One bad variable: `{ variable: 'PORT', message: 'must be an integer between 0 and 65535 (got "abc")' }`. */
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+/** The environment does not describe a runnable process. The message names each bad variable. */
+export class ConfigError extends Error {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * Parses the configuration from environment variables (empty values count as unset).
+ * @throws ConfigError naming each bad variable, e.g. `PORT: must be an integer between 0 and 65535 (got "abc")`.
+ * @example
+ * const config = exitOnConfigError(() => loadConfig());
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input: Partial<Record<Variable, string>> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name]?.trim();
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0]);
+      const raw = input[variable as Variable];
+      return {
+        variable,
+        message: raw === undefined ? issue.message : `${issue.message} (got ${JSON.stringify(redact(raw))})`,
+      };
+    });
+    throw new ConfigError(issues);
+  }
+  const v = parsed.data;
+  const serviceDatabaseUrls: Record<string, string> = {};
+  if (v.ORDERS_DATABASE_URL !== undefined) serviceDatabaseUrls.orders = v.ORDERS_DATABASE_URL;
+  if (v.PAYMENTS_DATABASE_URL !== undefined) serviceDatabaseUrls.payments = v.PAYMENTS_DATABASE_URL;
+  return Object.freeze({
+    kafkaBrokers: v.KAFKA_BROKERS === undefined ? undefined : Object.freeze(v.KAFKA_BROKERS),
+    kafkaClientId: v.KAFKA_CLIENT_ID,
+    topicPartitions: v.TOPIC_PARTITIONS,
+    consumerRetryAttempts: v.CONSUMER_RETRY_ATTEMPTS,
+    databaseUrl: v.DATABASE_URL,
+    serviceDatabaseUrls: Object.freeze(serviceDatabaseUrls),
+    port: v.PORT,
+    host: v.HOST,
+    logLevel: v.LOG_LEVEL,
+    dataDir: v.DATA_DIR,
+    paymentLimit: v.PAYMENT_LIMIT,
+    notifyWebhookUrl: v.NOTIFY_WEBHOOK_URL,
+    httpBodyLimit: v.HTTP_BODY_LIMIT,
+    outboxPollMs: v.OUTBOX_POLL_MS,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+/**
+ * Where `service` keeps its data: its own URL, else `DATABASE_URL`, else PGlite under `DATA_DIR/<service>`.
+ * @example databaseTarget(config, 'orders') // { dialect: 'pglite', dataDir: '.data/orders' }
+ */
+export function databaseTarget(config: Config, service: string): DatabaseTarget {
+  const url = config.serviceDatabaseUrls[service] ?? config.databaseUrl;
+  if (url === undefined) {
+    return {
+      dialect: 'pglite',
+      dataDir: config.dataDir === IN_MEMORY_DATA_DIR ? undefined : join(config.dataDir, service),
+    };
+  }
+  return /^(mssql|sqlserver):\/\//i.test(url) ? { dialect: 'mssql', url } : { dialect: 'postgres', url };
+}
+
+/**
+ * Runs `fn`; on a `ConfigError` prints its message to stderr and exits with status 1. Other errors pass through.
+ * @example
+ * const config = exitOnConfigError(() => loadConfig());
+ */
+export function exitOnConfigError<T>(
+  fn: () => T,
+  io: { stderr: { write(text: string): unknown }; exit(code: number): never } = process,
+): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`${error.message}\n`);
+    return io.exit(1);
+  }
+}
+
+/** Never echo credentials: `postgres://user:secret@host` → `postgres://user:***@host`. */
+function redact(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
