@@ -1,0 +1,182 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { kafkaPublisher } from '../kafka/publisher.ts';
+import { ensureTopics } from '../kafka/topics.ts';
+import { pingRecords, uniqueTopic } from '../kafka/test-events.ts';
+import { headerText, readTopic, type TestKafka, startTestKafka, waitFor } from '../kafka/test-kit.ts';
+import type { NewOutboxRecord, OutboxPort } from '../store.ts';
+import { type OutboxRelay, startOutboxRelay } from './relay.ts';
+import { appendOutbox, createTestStore, type TestStore } from './test-store.ts';
+
+let k: TestKafka;
+let store: TestStore;
+const relays: OutboxRelay[] = [];
+
+beforeAll(async () => {
+  [k, store] = await Promise.all([startTestKafka(), createTestStore()]);
+});
+afterAll(async () => {
+  await Promise.all([k?.stop(), store?.close()]);
+});
+afterEach(async () => {
+  await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+  await store.reset();
+});
+
+function relay(options: Partial<Parameters<typeof startOutboxRelay>[0]> = {}): OutboxRelay {
+  const started = startOutboxRelay({
+    outbox: store.outbox,
+    publish: kafkaPublisher(k.producer),
+    pollMs: 50,
+    batchSize: 10,
+    leaseMs: 5_000,
+    logger: k.logger,
+    ...options,
+  });
+  relays.push(started);
+  return started;
+}
+
+const ns = (messages: { value: Buffer | null }[]) =>
+  messages.map((m) => (JSON.parse(String(m.value)) as { data: { n: number } }).data.n);
+
+describe('outbox relay', () => {
+  it('publishes rows written in a transaction right after the commit nudge, in id order', async () => {
+    const topic = uniqueTopic();
+    const reader = await readTopic(k.kafka, topic);
+    const r = relay({ pollMs: 60_000 }); // no polling: only the nudge can publish in time
+    await waitFor(async () => (await store.outbox.pendingCount()) === 0);
+
+    const records = pingRecords(topic, 25);
+    await store.transaction(async (tx) => {
+      await tx.repo.addEffect('e', 'order placed');
+      await tx.appendOutbox(records);
+    });
+    r.nudge();
+
+    await waitFor(() => reader.messages.length === 25, { what: '25 messages' });
+    expect(ns(reader.messages)).toEqual([...Array(25).keys()]);
+    expect(reader.messages.map((m) => headerText(m, 'event-id'))).toEqual(records.map((x) => x.eventId));
+    expect(String(reader.messages[0]?.key)).toBe('o-1');
+    expect(await store.outbox.pendingCount()).toBe(0);
+    await reader.stop();
+  });
+
+  it('does not publish rows of a transaction that rolled back', async () => {
+    const topic = uniqueTopic();
+    const r = relay();
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.appendOutbox(pingRecords(topic, 3));
+        throw new Error('handler failed');
+      }),
+    ).rejects.toThrow('handler failed');
+    await r.drain();
+    expect(await store.outbox.pendingCount()).toBe(0);
+    const { rows } = await store.db.query('SELECT 1 FROM outbox');
+    expect(rows).toHaveLength(0);
+  });
+
+  it('recovers rows left by a crash (no relay running, or a lease that expired) and publishes them all in id order', async () => {
+    const topic = uniqueTopic();
+    await appendOutbox(store.db, pingRecords(topic, 30));
+    // A relay that crashed after claiming the first 10 rows: their lease must expire before anyone retakes them.
+    const crashedClaim = await store.outbox.claim(10, 300);
+    expect(crashedClaim).toHaveLength(10);
+
+    const reader = await readTopic(k.kafka, topic);
+    relay();
+    await waitFor(() => reader.messages.length >= 30, { what: '30 messages' });
+    await waitFor(async () => (await store.outbox.pendingCount()) === 0);
+    // All 30 share a key: the leased rows block the later ones until the lease expires, so order holds.
+    expect(ns(reader.messages)).toEqual([...Array(30).keys()]);
+    expect(reader.messages).toHaveLength(30);
+    await reader.stop();
+  });
+
+  it('publishes rows inserted while no relay ran in exact id order once started', async () => {
+    const topic = uniqueTopic();
+    await appendOutbox(store.db, [...pingRecords(topic, 12, 'o-a'), ...pingRecords(topic, 12, 'o-b', 12)]);
+    const reader = await readTopic(k.kafka, topic);
+    relay();
+    await waitFor(() => reader.messages.length === 24, { what: '24 messages' });
+    expect(ns(reader.messages)).toEqual([...Array(24).keys()]);
+    await reader.stop();
+  });
+
+  it('two relays over the same outbox never publish a row twice', async () => {
+    const topic = uniqueTopic();
+    const reader = await readTopic(k.kafka, topic);
+    const a = relay({ batchSize: 7 });
+    const b = relay({ batchSize: 7 });
+    const expected: NewOutboxRecord[] = [];
+    for (let i = 0; i < 10; i++) {
+      const records = pingRecords(topic, 8, `o-${i % 3}`, i * 8);
+      expected.push(...records);
+      await store.transaction((tx) => tx.appendOutbox(records));
+      a.nudge();
+      b.nudge();
+    }
+    await waitFor(async () => (await store.outbox.pendingCount()) === 0);
+    await waitFor(() => reader.messages.length >= 80, { what: '80 messages' });
+    await Promise.all([a.drain(), b.drain()]);
+    const ids = reader.messages.map((m) => headerText(m, 'event-id'));
+    expect(ids).toHaveLength(80);
+    expect(new Set(ids).size).toBe(80);
+    // Each key's events arrive in the order they were written.
+    for (const key of ['o-0', 'o-1', 'o-2']) {
+      const seen = ns(reader.messages.filter((m) => String(m.key) === key));
+      expect(seen).toEqual([...seen].sort((x, y) => x - y));
+    }
+    await reader.stop();
+  });
+
+  it('releases the batch when publishing fails, backs off, then publishes it', async () => {
+    const topic = uniqueTopic();
+    await appendOutbox(store.db, pingRecords(topic, 5));
+    const reader = await readTopic(k.kafka, topic);
+    const publish = kafkaPublisher(k.producer);
+    let failuresLeft = 2;
+    relay({
+      pollMs: 20,
+      publish: async (records) => {
+        if (failuresLeft-- > 0) throw new Error('broker unavailable');
+        await publish(records);
+      },
+    });
+    await waitFor(() => reader.messages.length === 5, { what: '5 messages' });
+    expect(ns(reader.messages)).toEqual([0, 1, 2, 3, 4]);
+    const { rows } = await store.db.query<{ attempts: number }>('SELECT attempts FROM outbox ORDER BY id');
+    expect(rows.map((row) => row.attempts)).toEqual([3, 3, 3, 3, 3]); // released twice, not left to expire
+    await reader.stop();
+  });
+
+  it('is single-flight: a nudge during a cycle schedules exactly one more cycle', async () => {
+    const topic = uniqueTopic();
+    let claims = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const counting: OutboxPort = {
+      ...store.outbox,
+      claim: async (limit, leaseMs) => {
+        claims++;
+        if (claims === 1) await gate; // the first cycle hangs until released
+        return store.outbox.claim(limit, leaseMs);
+      },
+    };
+    await ensureTopics(k.kafka, [{ topic, partitions: 1 }]); // the producer never auto-creates topics
+    const r = relay({ outbox: counting, pollMs: 60_000 });
+    await waitFor(() => claims === 1);
+    r.nudge();
+    r.nudge();
+    r.nudge();
+    await appendOutbox(store.db, pingRecords(topic, 1));
+    release();
+    await waitFor(() => claims === 2);
+    await waitFor(async () => (await store.outbox.pendingCount()) === 0);
+    // Give a third cycle every chance to (wrongly) run: drain runs exactly one cycle of its own.
+    await r.drain();
+    expect(claims).toBe(3);
+  });
+});
