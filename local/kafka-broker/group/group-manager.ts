@@ -1,6 +1,6 @@
 /**
- * The group membership state machine (spec §7.2–7.6): JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
- * session and rebalance timers. Transport-free: requests come in as plain objects, parked requests are
+ * The group membership state machine's request side (spec §7.3–7.5): JoinGroup, SyncGroup, Heartbeat,
+ * LeaveGroup and OffsetCommit checks; the transitions and timers they trigger are in `rebalance.ts`. Transport-free: requests come in as plain objects, parked requests are
  * answered through {@link Responder} callbacks, time comes from an injected {@link Scheduler}.
  * @module
  */
@@ -15,6 +15,7 @@ import {
   type Responder,
   type SyncResult,
 } from './group.ts';
+import { type GroupLog, joinError, Rebalancer, syncError } from './rebalance.ts';
 import type { Scheduler } from './scheduler.ts';
 
 /** Decoded JoinGroup request (any version). */
@@ -46,18 +47,8 @@ export interface GroupManagerOptions {
   initialRebalanceDelayMs?: number;
   /** Member id generator (Kafka: `${clientId}-${uuid}`). */
   newMemberId?: (clientId: string) => string;
-  log?: (msg: string, fields?: object) => void;
+  log?: GroupLog;
 }
-
-const joinError = (errorCode: number, memberId: string): JoinResult => ({
-  errorCode,
-  generationId: -1,
-  protocol: '',
-  leaderId: '',
-  memberId,
-  members: [],
-});
-const syncError = (errorCode: number): SyncResult => ({ errorCode, assignment: EMPTY });
 
 /**
  * All consumer groups of the broker and their membership transitions.
@@ -68,20 +59,20 @@ const syncError = (errorCode: number): SyncResult => ({ errorCode, assignment: E
  */
 export class GroupManager {
   readonly groups = new Map<string, Group>();
-  private readonly clock: Scheduler;
+  private readonly rebalance: Rebalancer;
   private readonly minSession: number;
   private readonly maxSession: number;
-  private readonly initialDelay: number;
   private readonly newMemberId: (clientId: string) => string;
-  private readonly log: (msg: string, fields?: object) => void;
 
   constructor(opts: GroupManagerOptions) {
-    this.clock = opts.scheduler;
+    this.rebalance = new Rebalancer(
+      opts.scheduler,
+      opts.initialRebalanceDelayMs ?? 0,
+      opts.log ?? (() => {}),
+    );
     this.minSession = opts.minSessionTimeoutMs ?? 1;
     this.maxSession = opts.maxSessionTimeoutMs ?? 3_600_000;
-    this.initialDelay = opts.initialRebalanceDelayMs ?? 0;
     this.newMemberId = opts.newMemberId ?? ((clientId) => `${clientId}-${randomUUID()}`);
-    this.log = opts.log ?? (() => {});
   }
 
   /** JoinGroup (spec §7.3). `respond` is called exactly once, possibly synchronously. */
@@ -116,8 +107,8 @@ export class GroupManager {
     member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
     member.pendingJoin?.(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.id));
     member.pendingJoin = respond;
-    if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
-    else this.prepareRebalance(group, `member ${member.id} rejoined`);
+    if (group.state === 'PreparingRebalance') this.rebalance.tryCompleteJoin(group);
+    else this.rebalance.prepare(group, `member ${member.id} rejoined`);
     return ErrorCode.NONE;
   }
 
@@ -135,9 +126,9 @@ export class GroupManager {
     if (group.members.size === 0) group.protocolType = req.protocolType;
     group.members.set(member.id, member);
     group.leaderId ??= member.id;
-    this.heartbeatReceived(group, member);
-    if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
-    else this.prepareRebalance(group, `member ${member.id} joined`);
+    this.rebalance.touch(group, member);
+    if (group.state === 'PreparingRebalance') this.rebalance.tryCompleteJoin(group);
+    else this.rebalance.prepare(group, `member ${member.id} joined`);
   }
 
   /** SyncGroup (spec §7.4). `respond` is called exactly once, possibly synchronously. */
@@ -159,27 +150,14 @@ export class GroupManager {
       case 'PreparingRebalance':
         return ErrorCode.REBALANCE_IN_PROGRESS;
       case 'Stable':
-        this.heartbeatReceived(group, member);
+        this.rebalance.touch(group, member);
         respond({ errorCode: ErrorCode.NONE, assignment: member.assignment });
         return ErrorCode.NONE;
       case 'CompletingRebalance':
         member.pendingSync?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
         member.pendingSync = respond;
-        if (member.id === group.leaderId) this.completeSync(group, req.assignments);
+        if (member.id === group.leaderId) this.rebalance.completeSync(group, req.assignments);
         return ErrorCode.NONE;
-    }
-  }
-
-  private completeSync(group: Group, assignments: SyncRequest['assignments']): void {
-    const given = new Map(assignments.map((a) => [a.memberId, a.assignment]));
-    group.state = 'Stable';
-    this.log('group stable', { groupId: group.id, generationId: group.generationId });
-    for (const m of group.members.values()) {
-      m.assignment = Buffer.from(given.get(m.id) ?? EMPTY);
-      const respond = m.pendingSync;
-      m.pendingSync = undefined;
-      respond?.({ errorCode: ErrorCode.NONE, assignment: m.assignment });
-      this.heartbeatReceived(group, m);
     }
   }
 
@@ -191,11 +169,11 @@ export class GroupManager {
       return ErrorCode.UNKNOWN_MEMBER_ID;
     }
     if (group.state === 'CompletingRebalance') {
-      this.heartbeatReceived(group, member);
+      this.rebalance.touch(group, member);
       return ErrorCode.REBALANCE_IN_PROGRESS;
     }
     if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    this.heartbeatReceived(group, member);
+    this.rebalance.touch(group, member);
     return group.state === 'PreparingRebalance' ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
   }
 
@@ -203,7 +181,7 @@ export class GroupManager {
   leave(groupId: string, memberId: string): number {
     const group = this.groups.get(groupId);
     if (!group?.members.has(memberId) || group.state === 'Dead') return ErrorCode.UNKNOWN_MEMBER_ID;
-    this.removeMember(group, memberId, 'left the group');
+    this.rebalance.removeMember(group, memberId, 'left the group');
     return ErrorCode.NONE;
   }
 
@@ -224,7 +202,7 @@ export class GroupManager {
     const member = group.members.get(memberId);
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    this.heartbeatReceived(group, member);
+    this.rebalance.touch(group, member);
     return ErrorCode.NONE;
   }
 
@@ -239,11 +217,11 @@ export class GroupManager {
     for (const member of group.members.values()) {
       if (member.pendingSync === respond) {
         member.pendingSync = undefined;
-        this.heartbeatReceived(group, member);
+        this.rebalance.touch(group, member);
       }
       if (member.pendingJoin === respond) {
         member.pendingJoin = undefined;
-        this.removeMember(group, member.id, 'connection closed during JoinGroup');
+        this.rebalance.removeMember(group, member.id, 'connection closed during JoinGroup');
         return;
       }
     }
@@ -254,14 +232,14 @@ export class GroupManager {
     const group = this.groups.get(groupId);
     if (!group) return;
     group.state = 'Dead';
-    this.cancelGroupTimers(group);
+    this.rebalance.cancelTimers(group);
     this.groups.delete(groupId);
   }
 
   /** Cancels every timer and answers parked requests with REBALANCE_IN_PROGRESS. */
   stop(): void {
     for (const group of this.groups.values()) {
-      this.cancelGroupTimers(group);
+      this.rebalance.cancelTimers(group);
       for (const m of group.members.values()) {
         m.cancelSession?.();
         m.cancelSession = undefined;
@@ -271,109 +249,5 @@ export class GroupManager {
         pendingSync?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
       }
     }
-  }
-
-  private removeMember(group: Group, memberId: string, reason: string): void {
-    const member = group.members.get(memberId);
-    if (!member) return;
-    this.log('member removed', { groupId: group.id, memberId, reason });
-    const { pendingJoin, pendingSync } = member;
-    member.pendingJoin = member.pendingSync = undefined;
-    group.removeMember(memberId);
-    pendingJoin?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
-    pendingSync?.(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
-    if (group.state === 'Stable' || group.state === 'CompletingRebalance')
-      this.prepareRebalance(group, reason);
-    else if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
-  }
-
-  private prepareRebalance(group: Group, reason: string): void {
-    if (group.state === 'CompletingRebalance') {
-      for (const m of group.members.values()) {
-        const respond = m.pendingSync;
-        m.pendingSync = undefined;
-        m.assignment = EMPTY;
-        respond?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
-      }
-    }
-    const wasEmpty = group.state === 'Empty';
-    group.state = 'PreparingRebalance';
-    this.log('preparing rebalance', { groupId: group.id, generationId: group.generationId, reason });
-    this.cancelGroupTimers(group);
-    group.cancelRebalance = this.clock.schedule(group.rebalanceTimeoutMs(), () => {
-      group.cancelRebalance = undefined;
-      if (group.state === 'PreparingRebalance') this.completeJoin(group);
-    });
-    group.joinNotBefore = wasEmpty ? this.clock.now() + this.initialDelay : 0;
-    if (wasEmpty && this.initialDelay > 0) {
-      group.cancelDelay = this.clock.schedule(this.initialDelay, () => {
-        group.cancelDelay = undefined;
-        if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
-      });
-    }
-    this.tryCompleteJoin(group);
-  }
-
-  private tryCompleteJoin(group: Group): void {
-    if (group.allJoined() && this.clock.now() >= group.joinNotBefore) this.completeJoin(group);
-  }
-
-  private completeJoin(group: Group): void {
-    this.cancelGroupTimers(group);
-    for (const m of [...group.members.values()]) {
-      if (!m.pendingJoin) {
-        this.log('member removed', { groupId: group.id, memberId: m.id, reason: 'did not rejoin in time' });
-        group.removeMember(m.id);
-      }
-    }
-    group.generationId += 1;
-    if (group.members.size === 0) {
-      group.state = 'Empty';
-      group.protocol = null;
-      group.leaderId = null;
-      this.log('group empty', { groupId: group.id, generationId: group.generationId });
-      return;
-    }
-    const protocol = group.selectProtocol();
-    group.protocol = protocol;
-    group.state = 'CompletingRebalance';
-    const leaderId =
-      group.leaderId && group.members.has(group.leaderId) ? group.leaderId : [...group.members.keys()][0]!;
-    group.leaderId = leaderId;
-    const all = [...group.members.values()].map((m) => ({
-      memberId: m.id,
-      metadata: Group.metadataFor(m, protocol),
-    }));
-    this.log('join complete', { groupId: group.id, generationId: group.generationId, members: all.length });
-    for (const m of group.members.values()) {
-      const respond = m.pendingJoin;
-      m.pendingJoin = undefined;
-      respond?.({
-        errorCode: ErrorCode.NONE,
-        generationId: group.generationId,
-        protocol,
-        leaderId,
-        memberId: m.id,
-        members: m.id === leaderId ? all : [],
-      });
-      this.heartbeatReceived(group, m);
-    }
-  }
-
-  /** (Re)arms the member's session timer (Kafka `completeAndScheduleNextHeartbeatExpiration`). */
-  private heartbeatReceived(group: Group, member: Member): void {
-    member.cancelSession?.();
-    member.cancelSession = this.clock.schedule(member.sessionTimeoutMs, () => {
-      member.cancelSession = undefined;
-      if (group.members.get(member.id) !== member) return;
-      if (member.pendingJoin || member.pendingSync) this.heartbeatReceived(group, member);
-      else this.removeMember(group, member.id, 'session timeout');
-    });
-  }
-
-  private cancelGroupTimers(group: Group): void {
-    group.cancelRebalance?.();
-    group.cancelDelay?.();
-    group.cancelRebalance = group.cancelDelay = undefined;
   }
 }

@@ -62,7 +62,7 @@ export class GroupCoordinator {
       minSessionTimeoutMs: opts.minSessionTimeoutMs,
       maxSessionTimeoutMs: opts.maxSessionTimeoutMs,
       initialRebalanceDelayMs: opts.initialRebalanceDelayMs,
-      log: (msg, fields) => opts.logger.debug(`group coordinator: ${msg}`, fields),
+      log: (level, msg, fields) => opts.logger[level](`group coordinator: ${msg}`, fields),
     });
     this.offsets = new OffsetStore(this.groups, () => scheduler.now());
   }
