@@ -1,7 +1,7 @@
 /**
  * Runs the embedded broker from the command line:
  *
- *     npm run broker -- --port 9092 [--host 127.0.0.1] [--data-dir DIR] [--partitions N] [--no-auto-create] [--verbose]
+ *     npm run broker -- --port 9092 [--host 127.0.0.1] [--data-dir DIR] [--partitions N] [--no-auto-create] [--verbose|--quiet]
  *
  * Prints the address it listens on and runs until SIGINT/SIGTERM, then shuts down cleanly.
  * @module
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { createStderrLogger, startBroker } from './index.ts';
 
 const USAGE =
-  'usage: npm run broker -- [--port 9092] [--host 127.0.0.1] [--data-dir DIR] [--partitions N] [--no-auto-create] [--verbose]';
+  'usage: npm run broker -- [--port 9092] [--host 127.0.0.1] [--data-dir DIR] [--partitions N] [--no-auto-create] [--verbose|--quiet]';
 
 function parsePositiveInt(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       partitions: { type: 'string' },
       'no-auto-create': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
+      quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     dataDir: values['data-dir'],
     defaultPartitions: parsePositiveInt('partitions', values.partitions, 1, 1),
     autoCreateTopics: !values['no-auto-create'],
-    logger: createStderrLogger(values.verbose ? 'debug' : 'info'),
+    logger: createStderrLogger(values.verbose ? 'debug' : values.quiet ? 'warn' : 'info'),
   });
   process.stdout.write(`kafka broker listening on ${broker.brokers.join(',')}\n`);
 
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`${signal}: shutting down\n`);
+    if (!values.quiet) process.stderr.write(`${signal}: shutting down\n`);
     broker.stop().then(
       () => process.exit(0),
       (err: unknown) => {
