@@ -1,0 +1,102 @@
+/**
+ * PostgreSQL schema of the orders service: everything lives in the `orders` schema, so the service can share
+ * a database (or a PGlite instance) with others without name clashes. drizzle-kit generates the migrations
+ * in `db/migrations/postgres/orders` from this file (`npm run db:generate`).
+ * @module
+ */
+import { check, pgSchema, text, unique, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  ORDER_STATUSES,
+  type OrderStatus,
+  PAYMENT_STATUSES,
+  type PaymentStatus,
+} from '../../contracts/orders.ts';
+import {
+  amountMinor,
+  createdAt,
+  currency,
+  currencyCode,
+  oneOf,
+  orderIdColumn,
+  positive,
+  timestamptz,
+} from '../postgres/columns.ts';
+import { inboxTable, outboxTable } from '../postgres/messaging-schema.ts';
+
+export const ordersSchema = pgSchema('orders');
+
+export const orders = ordersSchema.table(
+  'orders',
+  {
+    id: orderIdColumn('id').primaryKey(),
+    amountMinor: amountMinor(),
+    currency: currency(),
+    status: varchar('status', { length: 16 }).$type<OrderStatus>().notNull().default('PENDING'),
+    paymentStatus: varchar('payment_status', { length: 16 })
+      .$type<PaymentStatus>()
+      .notNull()
+      .default('NOT_PAID'),
+    failureReason: text('failure_reason'),
+    createdAt: createdAt(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    check('orders_amount_positive', positive(t.amountMinor)),
+    check('orders_currency_code', currencyCode(t.currency)),
+    check('orders_status_values', oneOf(t.status, ORDER_STATUSES)),
+    check('orders_payment_status_values', oneOf(t.paymentStatus, PAYMENT_STATUSES)),
+  ],
+);
+
+export const shipments = ordersSchema.table('shipments', {
+  orderId: orderIdColumn('order_id')
+    .primaryKey()
+    .references(() => orders.id),
+  trackingId: varchar('tracking_id', { length: 128 }).notNull().unique(),
+  carrier: varchar('carrier', { length: 64 }).notNull(),
+  shippedAt: timestamptz('shipped_at').notNull(),
+});
+
+export const NOTIFICATION_KINDS = ['payment-failed'] as const;
+
+export const notifications = ordersSchema.table(
+  'notifications',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: orderIdColumn('order_id').references(() => orders.id),
+    kind: varchar('kind', { length: 32 }).$type<(typeof NOTIFICATION_KINDS)[number]>().notNull(),
+    channel: varchar('channel', { length: 32 }).notNull(),
+    message: text('message').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('notifications_order_kind_key').on(t.orderId, t.kind),
+    check('notifications_kind_values', oneOf(t.kind, NOTIFICATION_KINDS)),
+  ],
+);
+
+/** `Idempotency-Key` → the order the first request created. No foreign key: the key is claimed before the order is written. */
+export const idempotencyKeys = ordersSchema.table('idempotency_keys', {
+  key: varchar('key', { length: 255 }).primaryKey(),
+  requestHash: varchar('request_hash', { length: 128 }).notNull(),
+  orderId: orderIdColumn('order_id'),
+  createdAt: createdAt(),
+});
+
+export const ordersOutbox = outboxTable(ordersSchema);
+export const ordersInbox = inboxTable(ordersSchema);
+
+export type OrderRow = typeof orders.$inferSelect;
+export type ShipmentRow = typeof shipments.$inferSelect;
+export type NotificationRow = typeof notifications.$inferSelect;
+export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;
+
+/** Every table of the service, in an order that TRUNCATE … CASCADE and tests can rely on. */
+export const ordersTables = [
+  orders,
+  shipments,
+  notifications,
+  idempotencyKeys,
+  ordersOutbox,
+  ordersInbox,
+] as const;

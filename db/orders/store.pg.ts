@@ -1,0 +1,120 @@
+/**
+ * The orders service store over PostgreSQL/PGlite: `OrdersRepo` queries plus the shared transaction,
+ * outbox and inbox machinery.
+ *
+ * Inserts that must be unique use `INSERT … ON CONFLICT (key) DO NOTHING RETURNING`, then read the row that
+ * won: concurrent duplicates create exactly one row and never surface a unique violation. At READ COMMITTED
+ * the follow-up read sees the winner, because a conflicting insert waits for the other transaction to commit.
+ * @module
+ */
+import { and, asc, eq } from 'drizzle-orm';
+import type { PgDatabase } from '../postgres/connect.ts';
+import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
+import type { Order, OrdersRepo } from './repo.ts';
+import { idempotencyKeys, notifications, orders, ordersInbox, ordersOutbox, shipments } from './schema.pg.ts';
+
+/** Builds the orders repository over a database or a transaction. */
+export function ordersRepo(db: PgDatabase): OrdersRepo {
+  const findOrder = async (id: string): Promise<Order | undefined> => {
+    const [row] = await db.select().from(orders).where(eq(orders.id, id));
+    return row;
+  };
+  return {
+    async insertOrder(order) {
+      const [created] = await db
+        .insert(orders)
+        .values({
+          ...order,
+          status: 'PENDING',
+          paymentStatus: 'NOT_PAID',
+          failureReason: null,
+          updatedAt: order.createdAt,
+        })
+        .onConflictDoNothing({ target: orders.id })
+        .returning();
+      if (created) return { created: true, order: created };
+      return { created: false, order: mustExist(await findOrder(order.id), 'order', order.id) };
+    },
+    findOrder,
+    async lockOrder(id) {
+      const [row] = await db.select().from(orders).where(eq(orders.id, id)).for('update');
+      return row;
+    },
+    async updateOrder(id, expected, update) {
+      const updated = await db
+        .update(orders)
+        .set({
+          status: update.status,
+          paymentStatus: update.paymentStatus,
+          failureReason: update.failureReason,
+          updatedAt: update.updatedAt,
+        })
+        .where(
+          and(
+            eq(orders.id, id),
+            eq(orders.status, expected.status),
+            eq(orders.paymentStatus, expected.paymentStatus),
+          ),
+        )
+        .returning({ id: orders.id });
+      return updated.length > 0;
+    },
+    async claimIdempotencyKey(record) {
+      const [created] = await db
+        .insert(idempotencyKeys)
+        .values(record)
+        .onConflictDoNothing({ target: idempotencyKeys.key })
+        .returning();
+      if (created) return { created: true, record: created };
+      const [existing] = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, record.key));
+      return { created: false, record: mustExist(existing, 'idempotency key', record.key) };
+    },
+    async insertShipment(shipment) {
+      const inserted = await db
+        .insert(shipments)
+        .values(shipment)
+        .onConflictDoNothing({ target: shipments.orderId })
+        .returning({ orderId: shipments.orderId });
+      return inserted.length > 0;
+    },
+    async findShipment(orderId) {
+      const [row] = await db.select().from(shipments).where(eq(shipments.orderId, orderId));
+      return row;
+    },
+    async insertNotification(notification) {
+      const inserted = await db
+        .insert(notifications)
+        .values(notification)
+        .onConflictDoNothing({ target: [notifications.orderId, notifications.kind] })
+        .returning({ id: notifications.id });
+      return inserted.length > 0;
+    },
+    listNotifications(orderId) {
+      return db
+        .select()
+        .from(notifications)
+        .where(eq(notifications.orderId, orderId))
+        .orderBy(asc(notifications.createdAt), asc(notifications.id));
+    },
+  };
+}
+
+/**
+ * The orders store. Pass `close` to let `store.close()` close the connection it runs on.
+ * @example
+ * const conn = await openPostgres({ url: process.env.DATABASE_URL });
+ * const store = createOrdersStore(conn.db, { close: conn.close });
+ * await migrate(store);
+ */
+export function createOrdersStore(
+  db: PgDatabase,
+  options: { close?: () => Promise<void> } = {},
+): PostgresStore<OrdersRepo> {
+  return createPostgresStore({
+    service: 'orders',
+    db,
+    tables: { outbox: ordersOutbox, inbox: ordersInbox },
+    createRepo: ordersRepo,
+    ...options,
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * The payments service store over PostgreSQL/PGlite. One payment per order: `insertPayment` is
+ * `INSERT … ON CONFLICT (order_id) DO NOTHING RETURNING`, then reads the payment that won.
+ * @module
+ */
+import { eq } from 'drizzle-orm';
+import type { PgDatabase } from '../postgres/connect.ts';
+import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
+import type { Payment, PaymentsRepo } from './repo.ts';
+import { payments, paymentsInbox, paymentsOutbox } from './schema.pg.ts';
+
+/** Builds the payments repository over a database or a transaction. */
+export function paymentsRepo(db: PgDatabase): PaymentsRepo {
+  const findPaymentByOrder = async (orderId: string): Promise<Payment | undefined> => {
+    const [row] = await db.select().from(payments).where(eq(payments.orderId, orderId));
+    return row;
+  };
+  return {
+    async insertPayment(payment) {
+      const [created] = await db
+        .insert(payments)
+        .values(payment)
+        .onConflictDoNothing({ target: payments.orderId })
+        .returning();
+      if (created) return { created: true, payment: created };
+      return {
+        created: false,
+        payment: mustExist(await findPaymentByOrder(payment.orderId), 'payment for order', payment.orderId),
+      };
+    },
+    findPaymentByOrder,
+  };
+}
+
+/**
+ * The payments store. Pass `close` to let `store.close()` close the connection it runs on.
+ * @example
+ * const store = createPaymentsStore(conn.db);
+ * await migrate(store);
+ */
+export function createPaymentsStore(
+  db: PgDatabase,
+  options: { close?: () => Promise<void> } = {},
+): PostgresStore<PaymentsRepo> {
+  return createPostgresStore({
+    service: 'payments',
+    db,
+    tables: { outbox: paymentsOutbox, inbox: paymentsInbox },
+    createRepo: paymentsRepo,
+    ...options,
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * The outbox and inbox tables every service has, built per PostgreSQL schema so each service keeps its own
+ * (`orders.outbox`, `payments.outbox`, …) while the store code that uses them is written once.
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  type PgSchema,
+  primaryKey,
+  text,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
+import { createdAt, timestamptz } from './columns.ts';
+
+/**
+ * Transactional outbox: rows written with the state change, published by the relay in `id` order.
+ * `lease_until` lets several relays share the table: a row is claimable when unpublished and not leased
+ * (or its lease expired). The partial index keeps the relay's scan proportional to unpublished rows only.
+ */
+export function outboxTable(schema: PgSchema) {
+  return schema.table(
+    'outbox',
+    {
+      id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+      eventId: uuid('event_id').notNull().unique(),
+      topic: varchar('topic', { length: 255 }).notNull(),
+      key: varchar('key', { length: 255 }).notNull(),
+      value: text('value').notNull(),
+      headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+      createdAt: createdAt(),
+      publishedAt: timestamptz('published_at'),
+      leaseUntil: timestamptz('lease_until'),
+      attempts: integer('attempts').notNull().default(0),
+    },
+    (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`${t.publishedAt} is null`)],
+  );
+}
+
+/** Inbox: one row per (consumer group, event id) handled, written in the handler's transaction. */
+export function inboxTable(schema: PgSchema) {
+  return schema.table(
+    'inbox',
+    {
+      consumer: varchar('consumer', { length: 255 }).notNull(),
+      eventId: uuid('event_id').notNull(),
+      handledAt: createdAt('handled_at'),
+    },
+    (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
+  );
+}
+
+export type OutboxTable = ReturnType<typeof outboxTable>;
+export type InboxTable = ReturnType<typeof inboxTable>;
+
+/** A service's messaging tables, as the shared outbox/inbox store code takes them. */
+export interface MessagingTables {
+  outbox: OutboxTable;
+  inbox: InboxTable;
+}

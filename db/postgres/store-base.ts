@@ -1,0 +1,61 @@
+/**
+ * The generic PostgreSQL `TransactionalStore`: transactions at READ COMMITTED, outbox and inbox from the
+ * shared messaging queries, and the service repository built over the database or the transaction.
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import type { TransactionalStore } from '../../runtime/store.ts';
+import type { PgDatabase } from './connect.ts';
+import type { MessagingTables } from './messaging-schema.ts';
+import { appendOutbox, createOutboxPort, recordInbox } from './messaging-store.ts';
+
+/** A service store over PostgreSQL/PGlite. `db` is exposed for `migrate(store)` and tests. */
+export interface PostgresStore<Repo> extends TransactionalStore<Repo> {
+  readonly db: PgDatabase;
+  /** Closes the connection the store was given a `close` for; otherwise does nothing. */
+  close(): Promise<void>;
+}
+
+export interface PostgresStoreOptions<Repo> {
+  service: string;
+  db: PgDatabase;
+  tables: MessagingTables;
+  /** Builds the repository over the database (autocommit) or a transaction. */
+  createRepo: (db: PgDatabase) => Repo;
+  close?: () => Promise<void>;
+}
+
+/**
+ * Assembles a service store. Used by `createOrdersStore` / `createPaymentsStore`; a new service only adds
+ * its tables and repository.
+ */
+export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): PostgresStore<Repo> {
+  const { db, tables, createRepo } = options;
+  return {
+    service: options.service,
+    db,
+    repo: createRepo(db),
+    outbox: createOutboxPort(db, tables.outbox),
+    transaction(fn) {
+      return db.transaction(
+        (tx) =>
+          fn({
+            repo: createRepo(tx),
+            appendOutbox: (records) => appendOutbox(tx, tables.outbox, records),
+            recordInbox: (consumer, eventId) => recordInbox(tx, tables.inbox, consumer, eventId),
+          }),
+        { isolationLevel: 'read committed' },
+      );
+    },
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    close: options.close ?? (async () => {}),
+  };
+}
+
+/** The row that made an `ON CONFLICT DO NOTHING` insert a no-op; missing only if it was deleted in between. */
+export function mustExist<T>(row: T | undefined, what: string, key: string): T {
+  if (row === undefined) throw new Error(`${what} ${key} conflicted on insert but could not be read back`);
+  return row;
+}
