@@ -72,6 +72,7 @@ describe('consumer group rebalancing with kafkajs', () => {
     await runConsumer(cluster, { name: 'a', groupId: GROUP, topic: TOPIC, seen });
     const b = await runConsumer(cluster, { name: 'b', groupId: GROUP, topic: TOPIC, seen });
     await waitFor(stableWith(admin, 2), 'a and b share the group');
+    await waitFor(() => seen.some((s) => s.by === 'a') && seen.some((s) => s.by === 'b'), 'a and b consume');
 
     // A third member joins mid-stream (in its own process, so it can be killed later).
     const c = spawnConsumer(cluster, { name: 'c', groupId: GROUP, topic: TOPIC, seen });
