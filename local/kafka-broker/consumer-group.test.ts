@@ -33,6 +33,7 @@ describe('produce → consume through a 2-member consumer group', () => {
     await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
 
     const received: Received[] = [];
+    let sentinelSeen = (): void => {};
     const assignments = new Map<number, number[]>();
     const consumers: Consumer[] = [];
     for (const member of [0, 1]) {
@@ -44,6 +45,7 @@ describe('produce → consume through a 2-member consumer group', () => {
       await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ partition, message }) => {
+          if (message.value?.toString() === 'sentinel') return sentinelSeen();
           received.push({
             partition,
             offset: Number(message.offset),
@@ -79,11 +81,20 @@ describe('produce → consume through a 2-member consumer group', () => {
       });
       await producer.send({ topic: TOPIC, messages });
     }
-    await producer.disconnect();
-
     await waitFor(() => received.length >= MESSAGES, { what: `${MESSAGES} messages`, timeoutMs: 60_000 });
-    // Nothing extra arrives afterwards.
-    await new Promise((r) => setTimeout(r, 300));
+    // One sentinel per partition: once all have arrived, any duplicate would have arrived before them.
+    let sentinels = 0;
+    sentinelSeen = () => sentinels++;
+    await producer.send({
+      topic: TOPIC,
+      messages: Array.from({ length: PARTITIONS }, (_, partition) => ({
+        partition,
+        key: 'sentinel',
+        value: 'sentinel',
+      })),
+    });
+    await producer.disconnect();
+    await waitFor(() => sentinels >= PARTITIONS, { what: 'sentinels' });
     await Promise.all(consumers.map((c) => c.disconnect()));
     await admin.disconnect();
 
