@@ -4,8 +4,7 @@
  */
 import { PaymentCompleted, PaymentFailed } from '../../contracts/events.ts';
 import { ordersStore } from '../../db/orders/repo.ts';
-import { defineEventFunction } from '../../runtime/define.ts';
-import { NonRetriableError, RetryLaterError } from '../../runtime/errors.ts';
+import { defineEventFunction, NonRetriableError, RetryLaterError } from '../../runtime/index.ts';
 import { decidePaymentResult } from './decide.ts';
 
 export const applyPaymentResult = defineEventFunction({

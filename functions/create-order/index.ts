@@ -8,8 +8,12 @@ import { PaymentRequested } from '../../contracts/events.ts';
 import { formatAmount } from '../../contracts/money.ts';
 import { toOrderView } from '../../contracts/order-view.ts';
 import { type Order, type OrdersRepo, ordersStore } from '../../db/orders/repo.ts';
-import { defineHttpFunction, type HttpResult } from '../../runtime/define.ts';
-import { ConflictError, UnprocessableError } from '../../runtime/errors.ts';
+import {
+  ConflictError,
+  defineHttpFunction,
+  type HttpResult,
+  UnprocessableError,
+} from '../../runtime/index.ts';
 import { decideExistingOrder, decideIdempotencyKey } from './decide.ts';
 import { createOrderBodySchema, createOrderHeadersSchema, requestHash } from './schema.ts';
 

@@ -6,8 +6,7 @@ import { z } from 'zod';
 import { orderIdSchema } from '../../contracts/ids.ts';
 import { toOrderView } from '../../contracts/order-view.ts';
 import { ordersStore } from '../../db/orders/repo.ts';
-import { defineHttpFunction } from '../../runtime/define.ts';
-import { NotFoundError } from '../../runtime/errors.ts';
+import { defineHttpFunction, NotFoundError } from '../../runtime/index.ts';
 
 export const getOrder = defineHttpFunction({
   id: 'get-order',

@@ -4,8 +4,7 @@
  */
 import { PaymentFailed } from '../../contracts/events.ts';
 import { ordersStore } from '../../db/orders/repo.ts';
-import { defineEventFunction } from '../../runtime/define.ts';
-import { NonRetriableError } from '../../runtime/errors.ts';
+import { defineEventFunction, NonRetriableError } from '../../runtime/index.ts';
 import { paymentFailedNotification } from './decide.ts';
 import './notifier.ts'; // declares the `notifier` port
 

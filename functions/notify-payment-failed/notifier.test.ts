@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Notification } from '../../db/orders/repo.ts';
-import { NonRetriableError, RetryLaterError } from '../../runtime/errors.ts';
+import { NonRetriableError, RetryLaterError } from '../../runtime/index.ts';
 import { createLogNotifier, createWebhookNotifier } from './notifier.ts';
 
 const notification = (overrides: Partial<Notification> = {}): Notification => ({

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Notification } from '../../db/orders/repo.ts';
-import { NonRetriableError, RetryLaterError } from '../../runtime/errors.ts';
+import { NonRetriableError, RetryLaterError } from '../../runtime/index.ts';
 
 /**
  * Delivers a notification to a person or system. Throws `RetryLaterError` for a transient failure,

@@ -5,7 +5,7 @@
 import type { PaymentCompleted, PaymentFailed } from '../../contracts/events.ts';
 import { formatAmount } from '../../contracts/money.ts';
 import type { Payment } from '../../db/payments/repo.ts';
-import type { EventData } from '../../runtime/events.ts';
+import type { EventData } from '../../runtime/index.ts';
 import type { ChargeRequest, ChargeResult } from './provider.ts';
 
 export type PaymentOutcomeEvent =

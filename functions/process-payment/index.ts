@@ -6,8 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { PaymentCompleted, PaymentFailed, PaymentRequested } from '../../contracts/events.ts';
 import { parseAmount } from '../../contracts/money.ts';
 import { paymentsStore } from '../../db/payments/repo.ts';
-import { defineEventFunction } from '../../runtime/define.ts';
-import { NonRetriableError } from '../../runtime/errors.ts';
+import { defineEventFunction, NonRetriableError } from '../../runtime/index.ts';
 import { decidePayment } from './decide.ts';
 import './provider.ts'; // declares the `paymentProvider` port
 

@@ -4,8 +4,7 @@
  */
 import { OrderShipped, PaymentCompleted } from '../../contracts/events.ts';
 import { ordersStore } from '../../db/orders/repo.ts';
-import { defineEventFunction } from '../../runtime/define.ts';
-import { NonRetriableError, RetryLaterError } from '../../runtime/errors.ts';
+import { defineEventFunction, NonRetriableError, RetryLaterError } from '../../runtime/index.ts';
 import { decideShipment } from './decide.ts';
 import { CARRIER, newTrackingId } from './tracking.ts';
 
