@@ -9,9 +9,12 @@
  *   and once more in {@link OffsetJournal.close}. A power loss or OS crash can lose the commits
  *   of the last interval; consumers then re-read from an older offset (at-least-once redelivery,
  *   never a skip). Set `fsyncIntervalMs: 0` to fsync synchronously on every append.
- * - On open the journal is replayed; a torn last line (crash mid-write) is ignored. When the file
- *   holds many more lines than live offsets it is compacted: the live state is written to
- *   `offsets.jsonl.tmp`, fsynced, renamed over the journal, and the directory is fsynced.
+ * - On open the journal is replayed; a torn last line (crash mid-write) is ignored and dropped.
+ * - Compaction (at open, and while running once the file has > `compactMinLines` lines and more than
+ *   twice the live offsets): the live state is written to `offsets.jsonl.tmp`, fsynced, renamed over
+ *   the journal, and the directory is fsynced, so a crash leaves either the old or the new file.
+ * - Offsets never expire (OffsetCommit `retention_time` is ignored); DeleteGroups and DeleteTopics
+ *   are the only ways to drop them.
  * @module
  */
 import fs from 'node:fs';
@@ -63,12 +66,21 @@ export class FileOffsetJournal implements OffsetJournal {
   private dirty = false;
   private syncing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Lines in the file, and the count above which {@link maybeCompact} looks at the live state. */
+  private lines: number;
+  private checkAt: number;
 
   private constructor(
-    file: string,
+    private readonly dir: string,
+    private readonly file: string,
     private readonly fsyncIntervalMs: number,
+    private readonly compactMinLines: number,
+    private readonly snapshot: () => Iterable<OffsetRecord>,
+    lines: number,
   ) {
     this.fd = fs.openSync(file, 'a');
+    this.lines = lines;
+    this.checkAt = Math.max(compactMinLines, 2 * lines);
   }
 
   /**
@@ -95,11 +107,14 @@ export class FileOffsetJournal implements OffsetJournal {
     }
     if (bad > 0 || torn)
       opts.warn?.('offset journal: skipped unreadable lines', { file, bad, tornTail: torn });
+    const minLines = opts.compactMinLines ?? 10_000;
     const live = [...snapshot()];
-    if (torn || lines.length > Math.max(opts.compactMinLines ?? 10_000, 2 * live.length)) {
+    let count = lines.length;
+    if (torn || count > Math.max(minLines, 2 * live.length)) {
       FileOffsetJournal.rewrite(dir, file, toText(live));
+      count = live.length;
     }
-    return new FileOffsetJournal(file, opts.fsyncIntervalMs ?? 1000);
+    return new FileOffsetJournal(dir, file, opts.fsyncIntervalMs ?? 1000, minLines, snapshot, count);
   }
 
   private static rewrite(dir: string, file: string, text: string): void {
@@ -123,6 +138,7 @@ export class FileOffsetJournal implements OffsetJournal {
   append(records: OffsetRecord[]): void {
     if (this.fd < 0) throw new Error('offset journal is closed');
     fs.writeSync(this.fd, toText(records));
+    this.lines += records.length;
     if (this.fsyncIntervalMs <= 0) {
       fs.fdatasyncSync(this.fd);
       return;
@@ -132,6 +148,26 @@ export class FileOffsetJournal implements OffsetJournal {
       this.timer = setTimeout(() => this.flush(), this.fsyncIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /**
+   * Rewrites the journal from the live state once it holds more than `compactMinLines` lines and over
+   * twice the live offsets. Call after the appended records were applied to the state `snapshot` reads.
+   */
+  maybeCompact(): void {
+    if (this.lines <= this.checkAt || this.fd < 0 || this.syncing) return;
+    const live = [...this.snapshot()];
+    if (this.lines > 2 * live.length) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      fs.closeSync(this.fd);
+      this.fd = -1;
+      FileOffsetJournal.rewrite(this.dir, this.file, toText(live));
+      this.fd = fs.openSync(this.file, 'a');
+      this.dirty = false;
+      this.lines = live.length;
+    }
+    this.checkAt = Math.max(this.compactMinLines, 2 * live.length);
   }
 
   private flush(): void {

@@ -141,4 +141,16 @@ describe('offset journal', () => {
     expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
     expect(reopen(dataDir).store.fetch('g', null)[0]?.partitions[0]?.offset).toBe(49n);
   });
+
+  it('compacts while running once the journal outgrows the live offsets', async () => {
+    const dataDir = tmp();
+    const a = reopen(dataDir, 10);
+    for (let i = 0; i < 100; i++) a.store.commit(commit(BigInt(i), null, i % 2));
+    const file = path.join(dataDir, '__consumer_offsets', 'offsets.jsonl');
+    expect(fs.readFileSync(file, 'utf8').trim().split('\n').length).toBeLessThanOrEqual(11);
+    await a.journal.close();
+    const b = reopen(dataDir);
+    expect(b.store.fetch('g', null)[0]?.partitions.map((p) => p.offset)).toEqual([98n, 99n]);
+    await b.journal.close();
+  });
 });

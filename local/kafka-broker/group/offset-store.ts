@@ -26,7 +26,10 @@ export type OffsetRecord =
 
 /** Where offset changes are made durable (see `offset-journal.ts`). */
 export interface OffsetJournal {
+  /** Makes the records durable (see the journal's policy) before the caller answers the client. */
   append(records: OffsetRecord[]): void;
+  /** Called after appended records were applied; the journal may rewrite itself from the live state. */
+  maybeCompact?(): void;
 }
 
 /** Decoded OffsetCommit request (any version; v0 uses generation −1 and member ''). */
@@ -88,6 +91,7 @@ export class OffsetStore {
     if (records.length > 0) {
       this.journal?.append(records);
       for (const r of records) this.apply(r);
+      this.journal?.maybeCompact?.();
     }
     return result;
   }
@@ -123,6 +127,7 @@ export class OffsetStore {
     const record: OffsetRecord = { kind: 'deleteTopic', topic };
     this.journal?.append([record]);
     this.apply(record);
+    this.journal?.maybeCompact?.();
   }
 
   /** Journals a group deletion (the caller removes the group itself). */
