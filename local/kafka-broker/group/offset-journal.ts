@@ -6,7 +6,7 @@
  *   synchronous `write(2)` of whole JSON lines BEFORE the response is sent. A broker process crash
  *   or kill therefore never loses an acknowledged commit (the data is in the OS page cache).
  * - `fdatasync` runs in the background at most `fsyncIntervalMs` (default 1000 ms) after a write,
- *   and once more in {@link OffsetJournal.close}. A power loss or OS crash can lose the commits
+ *   and once more in {@link FileOffsetJournal.close} (broker `stop()`). A power loss or OS crash can lose the commits
  *   of the last interval; consumers then re-read from an older offset (at-least-once redelivery,
  *   never a skip). Set `fsyncIntervalMs: 0` to fsync synchronously on every append.
  * - On open the journal is replayed; a torn last line (crash mid-write) is ignored and dropped.
