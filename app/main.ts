@@ -1,0 +1,83 @@
+/**
+ * The container entry point. One image holds every function; the argument picks what this process runs:
+ *
+ *   node dist/main.js serve <function-id> [<function-id> …]   run those functions (FUNCTION_ID env also works)
+ *   node dist/main.js serve all                                run every function of the manifest
+ *   node dist/main.js migrate                                  apply every service's migrations, then exit
+ *   node dist/main.js topics                                   create the manifest's topics, then exit
+ *
+ * Needs `KAFKA_BROKERS` for `serve` and `topics` (containers never start the embedded broker).
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { openStores, STORE_SERVICES } from '../db/open-stores.ts';
+import { findFunction, manifest } from '../functions/manifest.ts';
+import { type Config, databaseTarget, exitOnConfigError, loadConfig } from '../runtime/config.ts';
+import type { AnyFunction } from '../runtime/define.ts';
+import { createKafkaClient } from '../runtime/kafka/client.ts';
+import { ensureTopics } from '../runtime/kafka/topics.ts';
+import { createLogger, type Logger } from '../runtime/logger.ts';
+import { startSystem, topicSpecs } from './system.ts';
+import { onShutdownSignal } from './signals.ts';
+
+const USAGE = 'usage: main serve <function-id…|all> | migrate | topics';
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true });
+  const [command, ...rest] = positionals;
+  const config = exitOnConfigError(() => loadConfig());
+  const logger = createLogger({ level: config.logLevel, name: rest[0] ?? command ?? 'orderflow' });
+  switch (command) {
+    case 'serve':
+      return serveCommand(config, logger, rest.length > 0 ? rest : (process.env.FUNCTION_ID ?? '').split(','));
+    case 'migrate':
+      return migrateCommand(config, logger);
+    case 'topics':
+      return topicsCommand(config, logger);
+    default:
+      fail(USAGE);
+  }
+}
+
+async function serveCommand(config: Config, logger: Logger, ids: readonly string[]): Promise<void> {
+  const functions = selectFunctions(ids.filter((id) => id !== ''));
+  const brokers = requireBrokers(config);
+  const system = await startSystem({ config, functions, brokers, logger });
+  onShutdownSignal(logger, () => system.stop());
+  logger.info({ functions: functions.map((fn) => fn.id), url: system.host.url }, 'serving');
+}
+
+async function migrateCommand(config: Config, logger: Logger): Promise<void> {
+  const opened = await openStores(STORE_SERVICES, (service) => databaseTarget(config, service));
+  await opened.close();
+  logger.info({ services: STORE_SERVICES }, 'migrations applied');
+}
+
+async function topicsCommand(config: Config, logger: Logger): Promise<void> {
+  const kafka = createKafkaClient({ brokers: requireBrokers(config), clientId: config.kafkaClientId, logger });
+  const created = await ensureTopics(kafka, topicSpecs(config.topicPartitions));
+  logger.info({ created }, 'topics ready');
+}
+
+function selectFunctions(ids: readonly string[]): readonly AnyFunction[] {
+  if (ids.length === 0) fail(`${USAGE}\nno function id given (argument or FUNCTION_ID)`);
+  if (ids.length === 1 && ids[0] === 'all') return manifest;
+  return ids.map(
+    (id) =>
+      findFunction(id) ?? fail(`unknown function "${id}"; known: ${manifest.map((fn) => fn.id).join(', ')}`),
+  );
+}
+
+function requireBrokers(config: Config): readonly string[] {
+  return config.kafkaBrokers ?? fail('KAFKA_BROKERS: required here (e.g. kafka:9092); only `npm start` embeds a broker');
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

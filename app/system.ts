@@ -1,0 +1,81 @@
+/**
+ * The composition root: turns a `Config` and a list of functions into a running host — stores opened and
+ * migrated, ports built, topics created, relays, consumers and the HTTP server started. Used by the
+ * container entry point (`app/main.ts`) and the all-in-one launcher (`local/start.ts`).
+ * @module
+ */
+import type { Logger } from 'pino';
+import { openStores } from '../db/open-stores.ts';
+import { manifestTopics, servicesOf } from '../functions/manifest.ts';
+import { createPorts } from '../functions/ports.ts';
+import { type Config, databaseTarget } from '../runtime/config.ts';
+import type { AnyFunction } from '../runtime/define.ts';
+import { type Host, type HostOptions, startHost } from '../runtime/host.ts';
+import type { EventConsumerOptions } from '../runtime/kafka/consumer.ts';
+import type { TopicSpec } from '../runtime/kafka/topics.ts';
+
+export interface SystemOptions {
+  config: Config;
+  functions: readonly AnyFunction[];
+  /** Kafka bootstrap brokers (from `KAFKA_BROKERS`, or the embedded broker's address). */
+  brokers: readonly string[];
+  logger: Logger;
+  http?: HostOptions['http'];
+  consumer?: EventConsumerOptions;
+  clock?: () => Date;
+}
+
+export interface RunningSystem {
+  readonly host: Host;
+  /** Graceful stop of the host, then the database connections. */
+  stop(): Promise<void>;
+}
+
+/** Every topic of the manifest with its partition count: events get `partitions`, dead-letter topics 1. */
+export function topicSpecs(partitions: number): TopicSpec[] {
+  const { events, deadLetters } = manifestTopics();
+  return [
+    ...events.map((topic) => ({ topic, partitions })),
+    ...deadLetters.map((topic) => ({ topic, partitions: 1 })),
+  ];
+}
+
+/**
+ * Starts `functions` against the configured databases and Kafka.
+ * @example
+ * const system = await startSystem({ config, functions: manifest, brokers: ['127.0.0.1:9092'], logger });
+ */
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const { config, logger } = options;
+  const { stores, close } = await openStores(servicesOf(options.functions), (service) =>
+    databaseTarget(config, service),
+  );
+  try {
+    const host = await startHost({
+      functions: options.functions,
+      env: {
+        stores,
+        ports: createPorts(config, logger),
+        clock: options.clock ?? (() => new Date()),
+        logger,
+      },
+      kafka: { brokers: options.brokers, clientId: config.kafkaClientId },
+      topics: topicSpecs(config.topicPartitions),
+      http: options.http ?? { port: config.port, host: config.host, bodyLimit: config.httpBodyLimit },
+      outbox: { pollMs: config.outboxPollMs },
+      ...(options.consumer === undefined ? {} : { consumer: options.consumer }),
+      ...(config.consumerRetryAttempts === undefined ? {} : { retryAttempts: config.consumerRetryAttempts }),
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+    });
+    return {
+      host,
+      async stop() {
+        await host.stop();
+        await close();
+      },
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

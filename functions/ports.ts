@@ -1,0 +1,27 @@
+/**
+ * Builds the application ports every handler may use, from configuration. The only place that chooses
+ * implementations: tests pass their own ports instead.
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { Ports } from '../runtime/index.ts';
+import { createLogNotifier, createWebhookNotifier } from './notify-payment-failed/notifier.ts';
+import { createSimulatedProvider } from './process-payment/provider.ts';
+
+export interface PortSettings {
+  /** Decimal string: the simulated provider declines amounts above it. */
+  paymentLimit: string;
+  /** When set, payment-failed notifications are POSTed there; otherwise they are logged. */
+  notifyWebhookUrl: string | undefined;
+}
+
+/** @example const ports = createPorts({ paymentLimit: '300', notifyWebhookUrl: undefined }, logger); */
+export function createPorts(settings: PortSettings, logger: Logger): Ports {
+  return {
+    paymentProvider: createSimulatedProvider({ limit: settings.paymentLimit }),
+    notifier:
+      settings.notifyWebhookUrl === undefined
+        ? createLogNotifier(logger.child({ component: 'notifier' }))
+        : createWebhookNotifier({ url: settings.notifyWebhookUrl }),
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * The process host: runs a set of functions with everything around them — the HTTP server for HTTP
+ * functions, one consumer group per event function, an outbox relay per store, readiness, and graceful
+ * shutdown. The container entry point (`serve <id>`) and the all-in-one launcher both call `startHost`;
+ * they differ only in which functions they pass and how they built the stores.
+ * @module
+ */
+import { type ServerType, serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { AnyFunction, EventFunction, HttpFunction } from './define.ts';
+import { createHttpApp, type Readiness } from './http/app.ts';
+import type { RuntimeEnv } from './invoke.ts';
+import { createKafkaClient, sharedProducer } from './kafka/client.ts';
+import { type EventConsumer, type EventConsumerOptions, startEventConsumer } from './kafka/consumer.ts';
+import { kafkaPublisher } from './kafka/publisher.ts';
+import { ensureTopics, type TopicSpec } from './kafka/topics.ts';
+import { type OutboxRelay, startOutboxRelay } from './outbox/relay.ts';
+
+export interface HostOptions {
+  functions: readonly AnyFunction[];
+  /** Stores, ports, clock and logger; `onCommitted` is set by the host (it nudges the relays). */
+  env: Omit<RuntimeEnv, 'onCommitted'>;
+  kafka: { brokers: readonly string[]; clientId: string };
+  /** Topics to create (idempotently) before anything starts; usually every topic of the manifest. */
+  topics?: readonly TopicSpec[];
+  /** Serve HTTP functions (and `/healthz`, `/readyz`) here. Absent: no HTTP server unless there are HTTP functions, then port 0. */
+  http?: { port: number; host?: string; bodyLimit?: number; configure?: (app: Hono<any>) => void };
+  outbox?: { pollMs?: number; batchSize?: number };
+  consumer?: EventConsumerOptions;
+  /** Per-function retry attempts override (e.g. from `CONSUMER_RETRY_ATTEMPTS`). */
+  retryAttempts?: number;
+  /** Longest a graceful stop waits for in-flight work before closing anyway. Default 10 s. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface Host {
+  /** `http://host:port` of the HTTP server, when there is one. */
+  readonly url: string | undefined;
+  readonly port: number | undefined;
+  /** Resolves when every consumer has joined its group. */
+  readonly ready: Promise<void>;
+  readiness(): Promise<Readiness>;
+  /** Graceful stop: no new requests, in-flight handlers finish, offsets committed, outbox drained, clients closed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `functions` in this process.
+ * @example
+ * const host = await startHost({ functions: manifest, env, kafka: { brokers, clientId: 'orderflow' }, http: { port: 5000 } });
+ * process.once('SIGTERM', () => void host.stop());
+ */
+export async function startHost(options: HostOptions): Promise<Host> {
+  const log = options.env.logger.child({ component: 'host' });
+  const httpFunctions = options.functions.filter((fn): fn is HttpFunction<any, any> => fn.kind === 'http');
+  const eventFunctions = options.functions
+    .filter((fn): fn is EventFunction<any, any> => fn.kind === 'event')
+    .map((fn) => withRetryAttempts(fn, options.retryAttempts));
+  const services = [...new Set(options.functions.map((fn) => fn.store.service))];
+
+  const kafka = createKafkaClient({ ...options.kafka, logger: options.env.logger });
+  const producer = sharedProducer(kafka);
+  await producer.connect();
+  if (options.topics?.length) {
+    const created = await ensureTopics(kafka, options.topics);
+    if (created.length > 0) log.info({ topics: created }, 'created topics');
+  }
+
+  const publish = kafkaPublisher(producer);
+  const relays = new Map<string, OutboxRelay>();
+  for (const service of services) {
+    const store = options.env.stores[service];
+    if (store === undefined) throw new Error(`no store for service "${service}"`);
+    relays.set(
+      service,
+      startOutboxRelay({ outbox: store.outbox, publish, logger: log.child({ service }), ...options.outbox }),
+    );
+  }
+  const env: RuntimeEnv = { ...options.env, onCommitted: (service) => relays.get(service)?.nudge() };
+
+  const consumers: EventConsumer[] = [];
+  for (const fn of eventFunctions) {
+    consumers.push(await startEventConsumer(fn, env, kafka, producer, options.consumer));
+  }
+  const ready = Promise.all(consumers.map((c) => c.ready)).then(() => undefined);
+
+  const readiness = async (): Promise<Readiness> => {
+    const checks: Record<string, string> = {};
+    for (const consumer of consumers) checks[`consumer:${consumer.groupId}`] = consumer.isReady() ? 'ok' : 'not joined';
+    await Promise.all(
+      services.map(async (service) => {
+        checks[`db:${service}`] = await env.stores[service]!.ping().then(
+          () => 'ok',
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        );
+      }),
+    );
+    return { ok: Object.values(checks).every((state) => state === 'ok'), checks };
+  };
+
+  let server: ServerType | undefined;
+  let port: number | undefined;
+  let url: string | undefined;
+  const inFlight = new Set<Promise<unknown>>();
+  if (options.http !== undefined || httpFunctions.length > 0) {
+    const app = createHttpApp({
+      functions: httpFunctions,
+      env,
+      readiness,
+      ...(options.http?.bodyLimit === undefined ? {} : { bodyLimit: options.http.bodyLimit }),
+    });
+    options.http?.configure?.(app);
+    const hostname = options.http?.host ?? '0.0.0.0';
+    const listening = await new Promise<{ port: number }>((resolve) => {
+      server = serve(
+        {
+          fetch: (request, ...rest) => {
+            const pending = Promise.resolve(app.fetch(request, ...rest));
+            inFlight.add(pending);
+            return pending.finally(() => inFlight.delete(pending));
+          },
+          port: options.http?.port ?? 0,
+          hostname,
+        },
+        (info) => resolve(info),
+      );
+    });
+    port = listening.port;
+    url = `http://${hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname}:${port}`;
+    log.info({ url, routes: httpFunctions.flatMap((fn) => fn.paths.map((p) => `${fn.method} ${p}`)) }, 'http listening');
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      const deadline = options.shutdownTimeoutMs ?? 10_000;
+      log.info('stopping');
+      await withTimeout(
+        (async () => {
+          if (server !== undefined) {
+            const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+            (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+            await Promise.allSettled(inFlight);
+            await closed;
+          }
+          await Promise.allSettled(consumers.map((c) => c.stop()));
+          for (const relay of relays.values()) await relay.drain().catch(() => undefined);
+          await Promise.allSettled([...relays.values()].map((r) => r.stop()));
+        })(),
+        deadline,
+        () => log.warn({ timeoutMs: deadline }, 'graceful stop timed out; closing anyway'),
+      );
+      (server as unknown as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
+      await producer.disconnect().catch(() => undefined);
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+
+  return { url, port, ready, readiness, stop };
+}
+
+function withRetryAttempts(fn: EventFunction<any, any>, attempts: number | undefined): EventFunction<any, any> {
+  return attempts === undefined ? fn : { ...fn, retryPolicy: { ...fn.retryPolicy, attempts } };
+}
+
+async function withTimeout(work: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      resolve();
+    }, ms);
+    timer.unref();
+  });
+  await Promise.race([work, timeout]);
+  clearTimeout(timer);
+}
