@@ -201,7 +201,7 @@ export function databaseTarget(config: Config, service: string): DatabaseTarget 
 }
 
 /**
- * Runs `fn`; on a `ConfigError` prints its message to stderr and exits with status 1. Other errors pass through.
+ * Runs `fn` (synchronously); on a `ConfigError` prints its message to stderr and exits with status 1. Other errors pass through.
  * @example
  * const config = exitOnConfigError(() => loadConfig());
  */

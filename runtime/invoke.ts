@@ -4,6 +4,11 @@
  *
  * One invocation = one store transaction: the handler's writes, the outbox rows of the events it emits
  * and (for events) the inbox record commit together or not at all.
+ *
+ * Why emitted events are buffered and written after the handler returns, not at `emit()` time: a handler
+ * that throws after emitting leaves nothing behind even in stores whose transaction would tolerate it, the
+ * rows go in as one batch, and correlation/causation are filled in one place. `onCommitted` fires only after
+ * the commit, so the relay never sees (or waits on) a row that could still roll back.
  * @module
  */
 import type { Logger } from 'pino';
@@ -52,6 +57,7 @@ export type EventOutcome = 'handled' | 'duplicate';
  *   whatever the handler throws (the transaction is rolled back).
  */
 export async function invokeHttpFunction(
+  // biome-ignore lint/suspicious/noExplicitAny: any HTTP function (handler types are contravariant in their input)
   fn: HttpFunction<any, any>,
   raw: HttpRawInput,
   env: RuntimeEnv,
@@ -67,6 +73,7 @@ export async function invokeHttpFunction(
  * @throws NonRetriableError when the message is not one the function consumes; whatever the handler throws.
  */
 export async function invokeEventFunction(
+  // biome-ignore lint/suspicious/noExplicitAny: any event function
   fn: EventFunction<any, any>,
   message: EventMessage,
   env: RuntimeEnv,
