@@ -3,11 +3,12 @@
  *
  *     <dataDir>/topics.json                  topic names, partition counts, configs, producer-id block
  *     <dataDir>/logs/<topic>/<partition>.log raw record batches (see SegmentFile)
+ *     <dataDir>/trash/                       files of deleted topics, until closed (emptied on start)
  *
  * topics.json is replaced atomically (write temp, fsync, rename, fsync dir) on every topic change.
  * @module
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerLogger } from '../api.ts';
 import { type Metadata, readMetadata, writeMetadata } from './metadata-file.ts';
@@ -42,6 +43,7 @@ export class LogStore {
   private nextProducerId = PRODUCER_ID_BLOCK;
   private producerIdCeiling = PRODUCER_ID_BLOCK;
   private flushTimer: NodeJS.Timeout | null = null;
+  private trashCount = 0;
 
   private constructor(
     private readonly dataDir: string | undefined,
@@ -66,6 +68,7 @@ export class LogStore {
 
   private load(dataDir: string): void {
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
+    rmSync(join(dataDir, 'trash'), { recursive: true, force: true });
     const meta = readMetadata(dataDir);
     this.nextProducerId = this.producerIdCeiling = meta.producerIdCeiling;
     for (const [name, t] of Object.entries(meta.topics)) {
@@ -139,9 +142,18 @@ export class LogStore {
     if (!topic) return false;
     this.topics.delete(name);
     this.persist();
+    // Move the files aside at once: a client may re-create the topic (auto-create) while the old
+    // files are still being closed, and must start from an empty directory.
+    const trash = this.dataDir
+      ? join(this.dataDir, 'trash', `${name}.${Date.now()}.${this.trashCount++}`)
+      : null;
+    if (this.dataDir && trash && existsSync(join(this.dataDir, 'logs', name))) {
+      mkdirSync(join(this.dataDir, 'trash'), { recursive: true });
+      renameSync(join(this.dataDir, 'logs', name), trash);
+    }
     for (const p of topic.partitions) p.notify();
     await Promise.all(topic.partitions.map((p) => p.close()));
-    if (this.dataDir) rmSync(join(this.dataDir, 'logs', name), { recursive: true, force: true });
+    if (trash) rmSync(trash, { recursive: true, force: true });
     return true;
   }
 

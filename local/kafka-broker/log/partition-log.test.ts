@@ -156,8 +156,15 @@ describe('LogStore with a data directory', () => {
     const dataDir = tempDir();
     const first = LogStore.open({ dataDir, logger: memoryLogger() });
     append(first.createTopic('gone', 1).partitions[0]!, buildBatch({ records: values(1) }));
+    const deleting = first.deleteTopic('gone');
+    // Re-created (e.g. by auto-create) before the old files are closed: starts empty.
+    const reborn = first.createTopic('gone', 1);
+    expect(await deleting).toBe(true);
+    expect(reborn.partitions[0]!.highWatermark).toBe(0);
+    expect(append(reborn.partitions[0]!, buildBatch({ records: values(1) })).baseOffset).toBe(0);
     expect(await first.deleteTopic('gone')).toBe(true);
     expect(readdirSync(join(dataDir, 'logs'))).toEqual([]);
+    expect(readdirSync(join(dataDir, 'trash'))).toEqual([]);
     await first.close();
     const second = LogStore.open({ dataDir, logger: memoryLogger() });
     expect(second.topicNames()).toEqual([]);
