@@ -17,8 +17,8 @@ import type { AnyFunction } from '../runtime/define.ts';
 import { createKafkaClient } from '../runtime/kafka/client.ts';
 import { ensureTopics } from '../runtime/kafka/topics.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
-import { startSystem, topicSpecs } from './system.ts';
 import { onShutdownSignal } from './signals.ts';
+import { startSystem, topicSpecs } from './system.ts';
 
 const USAGE = 'usage: main serve <function-id…|all> | migrate | topics';
 
@@ -29,7 +29,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: rest[0] ?? command ?? 'orderflow' });
   switch (command) {
     case 'serve':
-      return serveCommand(config, logger, rest.length > 0 ? rest : (process.env.FUNCTION_ID ?? '').split(','));
+      return serveCommand(
+        config,
+        logger,
+        rest.length > 0 ? rest : (process.env.FUNCTION_ID ?? '').split(','),
+      );
     case 'migrate':
       return migrateCommand(config, logger);
     case 'topics':
@@ -54,7 +58,11 @@ async function migrateCommand(config: Config, logger: Logger): Promise<void> {
 }
 
 async function topicsCommand(config: Config, logger: Logger): Promise<void> {
-  const kafka = createKafkaClient({ brokers: requireBrokers(config), clientId: config.kafkaClientId, logger });
+  const kafka = createKafkaClient({
+    brokers: requireBrokers(config),
+    clientId: config.kafkaClientId,
+    logger,
+  });
   const created = await ensureTopics(kafka, topicSpecs(config.topicPartitions));
   logger.info({ created }, 'topics ready');
 }
@@ -69,7 +77,10 @@ function selectFunctions(ids: readonly string[]): readonly AnyFunction[] {
 }
 
 function requireBrokers(config: Config): readonly string[] {
-  return config.kafkaBrokers ?? fail('KAFKA_BROKERS: required here (e.g. kafka:9092); only `npm start` embeds a broker');
+  return (
+    config.kafkaBrokers ??
+    fail('KAFKA_BROKERS: required here (e.g. kafka:9092); only `npm start` embeds a broker')
+  );
 }
 
 function fail(message: string): never {

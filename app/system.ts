@@ -13,6 +13,7 @@ import type { AnyFunction } from '../runtime/define.ts';
 import { type Host, type HostOptions, startHost } from '../runtime/host.ts';
 import type { EventConsumerOptions } from '../runtime/kafka/consumer.ts';
 import type { TopicSpec } from '../runtime/kafka/topics.ts';
+import type { TransactionalStore } from '../runtime/store.ts';
 
 export interface SystemOptions {
   config: Config;
@@ -27,6 +28,8 @@ export interface SystemOptions {
 
 export interface RunningSystem {
   readonly host: Host;
+  /** The open stores by service (tests and operational tooling read them). */
+  readonly stores: Record<string, TransactionalStore<unknown>>;
   /** Graceful stop of the host, then the database connections. */
   stop(): Promise<void>;
 }
@@ -69,6 +72,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     });
     return {
       host,
+      stores,
       async stop() {
         await host.stop();
         await close();

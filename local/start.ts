@@ -9,8 +9,8 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSystem } from '../app/system.ts';
 import { onShutdownSignal } from '../app/signals.ts';
+import { startSystem } from '../app/system.ts';
 import { manifest } from '../functions/manifest.ts';
 import { exitOnConfigError, IN_MEMORY_DATA_DIR, loadConfig } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';

@@ -138,8 +138,10 @@ export interface EventFunctionConfig<E extends readonly EventDefinition[], Repo>
   handler: (ctx: EventContext<E, Repo>) => Promise<void>;
 }
 
-export interface EventFunction<E extends readonly EventDefinition[] = readonly EventDefinition[], Repo = unknown>
-  extends EventFunctionConfig<E, Repo> {
+export interface EventFunction<
+  E extends readonly EventDefinition[] = readonly EventDefinition[],
+  Repo = unknown,
+> extends EventFunctionConfig<E, Repo> {
   readonly kind: 'event';
   readonly retryPolicy: RetryPolicy;
   /** Dead-letter topic of this function. */
@@ -166,4 +168,8 @@ export function defineEventFunction<const E extends readonly EventDefinition[], 
   };
 }
 
-export type AnyFunction = HttpFunction<any, any> | EventFunction<any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: any HTTP function (handler input types are contravariant)
+export type AnyHttpFunction = HttpFunction<any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: any event function
+export type AnyEventFunction = EventFunction<any, any>;
+export type AnyFunction = AnyHttpFunction | AnyEventFunction;

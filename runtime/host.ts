@@ -7,8 +7,9 @@
  */
 import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { AnyFunction, EventFunction, HttpFunction } from './define.ts';
+import type { AnyEventFunction, AnyFunction, AnyHttpFunction } from './define.ts';
 import { createHttpApp, type Readiness } from './http/app.ts';
+import type { HttpVariables } from './http/request-context.ts';
 import type { RuntimeEnv } from './invoke.ts';
 import { createKafkaClient, sharedProducer } from './kafka/client.ts';
 import { type EventConsumer, type EventConsumerOptions, startEventConsumer } from './kafka/consumer.ts';
@@ -24,7 +25,12 @@ export interface HostOptions {
   /** Topics to create (idempotently) before anything starts; usually every topic of the manifest. */
   topics?: readonly TopicSpec[];
   /** Serve HTTP functions (and `/healthz`, `/readyz`) here. Absent: no HTTP server unless there are HTTP functions, then port 0. */
-  http?: { port: number; host?: string; bodyLimit?: number; configure?: (app: Hono<any>) => void };
+  http?: {
+    port: number;
+    host?: string;
+    bodyLimit?: number;
+    configure?: (app: Hono<{ Variables: HttpVariables }>) => void;
+  };
   outbox?: { pollMs?: number; batchSize?: number };
   consumer?: EventConsumerOptions;
   /** Per-function retry attempts override (e.g. from `CONSUMER_RETRY_ATTEMPTS`). */
@@ -52,9 +58,9 @@ export interface Host {
  */
 export async function startHost(options: HostOptions): Promise<Host> {
   const log = options.env.logger.child({ component: 'host' });
-  const httpFunctions = options.functions.filter((fn): fn is HttpFunction<any, any> => fn.kind === 'http');
+  const httpFunctions = options.functions.filter((fn): fn is AnyHttpFunction => fn.kind === 'http');
   const eventFunctions = options.functions
-    .filter((fn): fn is EventFunction<any, any> => fn.kind === 'event')
+    .filter((fn): fn is AnyEventFunction => fn.kind === 'event')
     .map((fn) => withRetryAttempts(fn, options.retryAttempts));
   const services = [...new Set(options.functions.map((fn) => fn.store.service))];
 
@@ -86,7 +92,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
 
   const readiness = async (): Promise<Readiness> => {
     const checks: Record<string, string> = {};
-    for (const consumer of consumers) checks[`consumer:${consumer.groupId}`] = consumer.isReady() ? 'ok' : 'not joined';
+    for (const consumer of consumers)
+      checks[`consumer:${consumer.groupId}`] = consumer.isReady() ? 'ok' : 'not joined';
     await Promise.all(
       services.map(async (service) => {
         checks[`db:${service}`] = await env.stores[service]!.ping().then(
@@ -127,7 +134,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
     });
     port = listening.port;
     url = `http://${hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname}:${port}`;
-    log.info({ url, routes: httpFunctions.flatMap((fn) => fn.paths.map((p) => `${fn.method} ${p}`)) }, 'http listening');
+    log.info(
+      { url, routes: httpFunctions.flatMap((fn) => fn.paths.map((p) => `${fn.method} ${p}`)) },
+      'http listening',
+    );
   }
 
   let stopping: Promise<void> | undefined;
@@ -160,7 +170,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
   return { url, port, ready, readiness, stop };
 }
 
-function withRetryAttempts(fn: EventFunction<any, any>, attempts: number | undefined): EventFunction<any, any> {
+function withRetryAttempts(
+  fn: EventFunction<any, any>,
+  attempts: number | undefined,
+): EventFunction<any, any> {
   return attempts === undefined ? fn : { ...fn, retryPolicy: { ...fn.retryPolicy, attempts } };
 }
 
