@@ -170,10 +170,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   return { url, port, ready, readiness, stop };
 }
 
-function withRetryAttempts(
-  fn: EventFunction<any, any>,
-  attempts: number | undefined,
-): EventFunction<any, any> {
+function withRetryAttempts(fn: AnyEventFunction, attempts: number | undefined): AnyEventFunction {
   return attempts === undefined ? fn : { ...fn, retryPolicy: { ...fn.retryPolicy, attempts } };
 }
 
