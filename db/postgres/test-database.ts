@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,8 @@ import { createPaymentsStore } from '../payments/store.pg.ts';
 import { fromPglite, type PgDatabase } from './connect.ts';
 import { migrate, migrationsFolder } from './migrate.ts';
 import type { PostgresStore } from './store-base.ts';
+
+const TEMPLATE_PREFIX = 'orderflow-pglite-';
 
 /** Services whose schemas a test database contains. */
 export const SERVICES = ['orders', 'payments'] as const;
@@ -46,7 +48,7 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const started = performance.now();
-  const templatePath = join(tmpdir(), `orderflow-pglite-${templateKey()}.tar.gz`);
+  const templatePath = join(tmpdir(), `${TEMPLATE_PREFIX}${templateKey()}.tar.gz`);
   let client: PGlite;
   let kind: 'template' | 'fresh' = 'template';
   try {
@@ -107,4 +109,11 @@ async function saveTemplate(client: PGlite, path: string): Promise<void> {
   const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
   writeFileSync(temp, new Uint8Array(await dump.arrayBuffer()));
   renameSync(temp, path);
+  // Templates of older migrations are never read again.
+  const dir = dirname(path);
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (name.startsWith(TEMPLATE_PREFIX) && name.endsWith('.tar.gz') && full !== path)
+      rmSync(full, { force: true });
+  }
 }
