@@ -12,36 +12,52 @@ import { createStderrLogger, startBroker } from './index.ts';
 const USAGE =
   'usage: npm run broker -- [--port 9092] [--host 127.0.0.1] [--data-dir DIR] [--partitions N] [--no-auto-create] [--verbose|--quiet]';
 
-function parsePositiveInt(name: string, raw: string | undefined, fallback: number, min: number): number {
+/** A bad command line: reported together with the usage line. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string', short: 'd' },
+        partitions: { type: 'string' },
+        'no-auto-create': { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}
+
+function parseInteger(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
   return n;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string', short: 'd' },
-      partitions: { type: 'string' },
-      'no-auto-create': { type: 'boolean' },
-      verbose: { type: 'boolean', short: 'v' },
-      quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const values = parseCommandLine();
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const port = parseInteger('port', values.port, 9092, 0);
+  const defaultPartitions = parseInteger('partitions', values.partitions, 1, 1);
   const broker = await startBroker({
-    port: parsePositiveInt('port', values.port, 9092, 0),
+    port,
     host: values.host,
     dataDir: values['data-dir'],
-    defaultPartitions: parsePositiveInt('partitions', values.partitions, 1, 1),
+    defaultPartitions,
     autoCreateTopics: !values['no-auto-create'],
     logger: createStderrLogger(values.verbose ? 'debug' : values.quiet ? 'warn' : 'info'),
   });
@@ -65,6 +81,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-  process.exit(1);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(
+    err instanceof UsageError ? `${message}\n${USAGE}\n` : `kafka broker failed: ${message}\n`,
+  );
+  process.exit(err instanceof UsageError ? 2 : 1);
 });
