@@ -37,7 +37,12 @@ export const PaymentCompleted = defineEvent('PaymentCompleted', {
 export const PaymentFailed = defineEvent('PaymentFailed', {
   version: 1,
   topic: Topics.paymentFailed,
-  schema: z.object({ orderId: orderIdSchema, paymentId: z.string().min(1), ...money, reason: z.string().min(1) }),
+  schema: z.object({
+    orderId: orderIdSchema,
+    paymentId: z.string().min(1),
+    ...money,
+    reason: z.string().min(1),
+  }),
   key: (data) => data.orderId,
 });
 

@@ -7,7 +7,21 @@
 import currencyCodes from 'currency-codes';
 
 /** ISO 4217 codes that are not money one can pay with (precious metals, funds, test codes). */
-const NOT_PAYABLE = new Set(['XAU', 'XAG', 'XPT', 'XPD', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XSU', 'XUA', 'XTS', 'XXX']);
+const NOT_PAYABLE = new Set([
+  'XAU',
+  'XAG',
+  'XPT',
+  'XPD',
+  'XBA',
+  'XBB',
+  'XBC',
+  'XBD',
+  'XDR',
+  'XSU',
+  'XUA',
+  'XTS',
+  'XXX',
+]);
 
 /** Largest accepted amount in major units (exclusive): 10^12, e.g. just under one trillion dollars. */
 export const MAX_MAJOR_DIGITS = 12;
@@ -27,7 +41,12 @@ export function isCurrency(currency: string): boolean {
 const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 
 /** Why an amount was rejected, phrased for an API error message. */
-export type AmountProblem = 'not a decimal' | 'not positive' | 'too precise' | 'too large' | 'unknown currency';
+export type AmountProblem =
+  | 'not a decimal'
+  | 'not positive'
+  | 'too precise'
+  | 'too large'
+  | 'unknown currency';
 
 /**
  * Parses a positive decimal amount into minor units of `currency`.
