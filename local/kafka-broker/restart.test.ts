@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from './index.ts';
 import { fastConsumer, kafkaClient, memoryLogger, waitFor } from './test-support.ts';
@@ -76,6 +78,46 @@ describe('restart with a data directory', () => {
       expect(after.sort()).toEqual(Array.from({ length: 50 }, (_, i) => `m${100 + i}`).sort());
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('crash (SIGKILL) with a data directory', () => {
+  it('keeps every acknowledged message, acks=1 included', async () => {
+    const dir = join(dataDir, 'crash');
+    const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, '--port', '0', '--data-dir', dir, '--quiet'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    try {
+      const bootstrap = (await waitFor(() => /listening on (\S+)/.exec(stdout), { timeoutMs: 30_000 }))[1]!;
+      const producer = kafkaClient([bootstrap]).producer();
+      await producer.connect();
+      for (let i = 0; i < 10; i++) {
+        const messages = Array.from({ length: 10 }, (_, j) => ({ value: `c${i * 10 + j}` }));
+        await producer.send({ topic: 'crashy', acks: 1, messages });
+      }
+      await producer.disconnect();
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const broker = await startBroker({ dataDir: dir, logger: memoryLogger() });
+    try {
+      const admin = kafkaClient(broker.brokers).admin();
+      await admin.connect();
+      const [p0] = await admin.fetchTopicOffsets('crashy');
+      await admin.disconnect();
+      expect(Number(p0?.high)).toBe(100);
+    } finally {
+      await broker.stop();
     }
   });
 });
