@@ -3,7 +3,7 @@
  * and nowhere else, so it stays swappable.
  * @module
  */
-import { Kafka, type LogEntry, type Producer, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
 /** How to reach the cluster and who we are. */
@@ -42,7 +42,12 @@ export function pinoLogCreator(logger: Logger) {
   const log = logger.child({ component: 'kafkajs' });
   return () =>
     ({ namespace, level, log: entry }: LogEntry): void => {
-      const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry as LogEntry['log'] & {
+      const {
+        message,
+        timestamp: _timestamp,
+        logger: _logger,
+        ...fields
+      } = entry as LogEntry['log'] & {
         logger?: unknown;
       };
       const obj = { namespace, ...fields };

@@ -10,7 +10,11 @@ import { type RunningBroker, silentLogger, startBroker } from '../../local/kafka
 import { createKafkaClient, sharedProducer } from './client.ts';
 
 /** Lowered kafkajs timings so tests join, fetch and notice failures fast. */
-export const FAST_CONSUMER = { maxWaitTimeInMs: 100, heartbeatIntervalMs: 300, sessionTimeoutMs: 6_000 } as const;
+export const FAST_CONSUMER = {
+  maxWaitTimeInMs: 100,
+  heartbeatIntervalMs: 300,
+  sessionTimeoutMs: 6_000,
+} as const;
 
 /** A test logger: silent unless `LOG_LEVEL` is set. */
 export function testLogger(): Logger {
@@ -28,9 +32,17 @@ export interface TestKafka {
 
 /** Starts the embedded broker on a free port and connects the shared producer. */
 export async function startTestKafka(options: { defaultPartitions?: number } = {}): Promise<TestKafka> {
-  const broker = await startBroker({ port: 0, defaultPartitions: options.defaultPartitions ?? 1, logger: silentLogger });
+  const broker = await startBroker({
+    port: 0,
+    defaultPartitions: options.defaultPartitions ?? 1,
+    logger: silentLogger,
+  });
   const logger = testLogger();
-  const kafka = createKafkaClient({ brokers: broker.brokers, clientId: `test-${randomUUID().slice(0, 8)}`, logger });
+  const kafka = createKafkaClient({
+    brokers: broker.brokers,
+    clientId: `test-${randomUUID().slice(0, 8)}`,
+    logger,
+  });
   const producer = sharedProducer(kafka);
   await producer.connect();
   return {
@@ -51,7 +63,11 @@ export async function startTestKafka(options: { defaultPartitions?: number } = {
  */
 export async function waitFor<T>(
   probe: () => T | Promise<T>,
-  { timeoutMs = 15_000, intervalMs = 20, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  {
+    timeoutMs = 15_000,
+    intervalMs = 20,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaPublisher } from '../kafka/publisher.ts';
-import { ensureTopics } from '../kafka/topics.ts';
 import { pingRecords, uniqueTopic } from '../kafka/test-events.ts';
-import { headerText, readTopic, type TestKafka, startTestKafka, waitFor } from '../kafka/test-kit.ts';
+import { headerText, readTopic, startTestKafka, type TestKafka, waitFor } from '../kafka/test-kit.ts';
+import { ensureTopics } from '../kafka/topics.ts';
 import type { NewOutboxRecord, OutboxPort } from '../store.ts';
 import { type OutboxRelay, startOutboxRelay } from './relay.ts';
 import { appendOutbox, createTestStore, type TestStore } from './test-store.ts';

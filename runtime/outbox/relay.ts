@@ -83,7 +83,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // If this fails the rows are published but still leased: they are published again after the lease
     // expires (at-least-once; consumers dedupe on the event id).
     await outbox.markPublished(ids);
-    log.debug({ count: rows.length, firstId: String(ids[0]), lastId: String(ids.at(-1)) }, 'outbox rows published');
+    log.debug(
+      { count: rows.length, firstId: String(ids[0]), lastId: String(ids.at(-1)) },
+      'outbox rows published',
+    );
   }
 
   function schedule(delayMs: number): void {
@@ -161,7 +164,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 }
 
 /** Exponential back-off with jitter: base·2^(n-1), capped, times a random factor in [0.5, 1). */
-export function backoffMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffMs(
+  failures: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(maxMs, Math.max(1, baseMs) * 2 ** Math.min(failures - 1, 30));
   return Math.round(exp * (0.5 + random() / 2));
 }

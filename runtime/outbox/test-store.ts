@@ -4,7 +4,13 @@
  * @module
  */
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { NewOutboxRecord, OutboxPort, OutboxRecord, StoreTransaction, TransactionalStore } from '../store.ts';
+import type {
+  NewOutboxRecord,
+  OutboxPort,
+  OutboxRecord,
+  StoreTransaction,
+  TransactionalStore,
+} from '../store.ts';
 
 /** The test repository: one row per handler effect. */
 export interface EffectsRepo {
@@ -92,17 +98,21 @@ function outboxPort(db: PGlite): OutboxPort {
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     async markPublished(ids) {
-      await db.query('UPDATE outbox SET published_at = clock_timestamp(), lease_until = NULL WHERE id = ANY($1::bigint[])', [
-        ids.map(String),
-      ]);
+      await db.query(
+        'UPDATE outbox SET published_at = clock_timestamp(), lease_until = NULL WHERE id = ANY($1::bigint[])',
+        [ids.map(String)],
+      );
     },
     async release(ids) {
-      await db.query('UPDATE outbox SET lease_until = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL', [
-        ids.map(String),
-      ]);
+      await db.query(
+        'UPDATE outbox SET lease_until = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL',
+        [ids.map(String)],
+      );
     },
     async pendingCount() {
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
+      const { rows } = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+      );
       return rows[0]?.n ?? 0;
     },
   };

@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Message, Producer } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEvent } from '../codec.ts';
+import { defineEventFunction, type InvocationMeta, type Ports } from '../define.ts';
+import { NonRetriableError, RetryLaterError } from '../errors.ts';
+import type { RuntimeEnv } from '../invoke.ts';
+import { createTestStore, type EffectsRepo, type TestStore } from '../outbox/test-store.ts';
+import { storeToken } from '../store.ts';
+import { type EventConsumerOptions, startEventConsumer } from './consumer.ts';
+import type { AnyEventFunction } from './process-message.ts';
+import { pingedEvent, uniqueTopic } from './test-events.ts';
+import {
+  FAST_CONSUMER,
+  headerText,
+  readTopic,
+  startTestKafka,
+  type TestKafka,
+  type TopicReader,
+  waitFor,
+} from './test-kit.ts';
+
+const FAILED_AT = new Date('2030-01-02T03:04:05.678Z');
+let k: TestKafka;
+let store: TestStore;
+let admin: Admin;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  [k, store] = await Promise.all([startTestKafka(), createTestStore('test')]);
+  admin = k.kafka.admin();
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin?.disconnect();
+  await Promise.all([k?.stop(), store?.close()]);
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await store.reset();
+});
+
+type Handler = (n: number, meta: InvocationMeta, repo: EffectsRepo, eventId: string) => Promise<void>;
+
+/** A fresh topic, event function and running consumer; `calls` records every handler invocation. */
+async function harness(
+  handler: Handler,
+  {
+    attempts = 3,
+    producer = k.producer,
+    partitions = 1,
+    ...options
+  }: EventConsumerOptions & { attempts?: number; producer?: Producer; partitions?: number } = {},
+) {
+  const topic = uniqueTopic('in');
+  const Pinged = pingedEvent(topic);
+  const calls: { n: number; attempt: number; meta: InvocationMeta }[] = [];
+  const id = `fn-${randomUUID().slice(0, 8)}`;
+  const fn: AnyEventFunction = defineEventFunction({
+    id,
+    events: [Pinged],
+    groupId: `group-${id}`,
+    store: storeToken<EffectsRepo>('test'),
+    retries: { attempts, initialBackoffMs: 20, maxBackoffMs: 200 },
+    handler: async ({ event, deps, meta }) => {
+      calls.push({ n: event.data.n, attempt: meta.attempt, meta });
+      await handler(event.data.n, meta, deps.db, event.id);
+      await deps.db.addEffect(event.id, `n=${event.data.n}`);
+    },
+  });
+  const env: RuntimeEnv = {
+    stores: { test: store },
+    ports: {} as Ports,
+    clock: () => FAILED_AT,
+    logger: k.logger,
+  };
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  const start = async (extra: EventConsumerOptions = {}) => {
+    const member = await startEventConsumer(fn, env, k.kafka, producer, {
+      ...FAST_CONSUMER,
+      ...options,
+      ...extra,
+    });
+    cleanups.push(() => member.stop());
+    await member.ready;
+    return member;
+  };
+  const consumer = await start();
+  const dlq = await readTopic(k.kafka, fn.deadLetterTopic);
+  cleanups.push(() => dlq.stop());
+  const send = (...messages: Message[]) => k.producer.send({ topic, acks: -1, messages });
+  const event = (
+    n: number,
+    extra: { id?: string; correlationId?: string; orderId?: string } = {},
+  ): Message => {
+    const { orderId = 'o-1', ...options } = extra;
+    const record = encodeEvent(Pinged.create({ orderId, n }, options));
+    return { key: record.key, value: record.value, headers: record.headers };
+  };
+  const committed = async () => {
+    const [entry] = await admin.fetchOffsets({ groupId: fn.groupId, topics: [topic] });
+    return entry?.partitions[0]?.offset;
+  };
+  return { fn, topic, calls, consumer, start, dlq, send, event, committed };
+}
+
+const dlqHeaders = (dlq: TopicReader, i: number) =>
+  Object.fromEntries(
+    Object.keys(dlq.messages[i]?.headers ?? {}).map((name) => [name, headerText(dlq.messages[i]!, name)]),
+  );
+
+describe('event consumer', () => {
+  it('retries a failing handler with backoff, then dead-letters it with every error header, and moves on', async () => {
+    const h = await harness(async (n) => {
+      if (n === 0) throw new Error('database unavailable');
+    });
+    const poison = h.event(0, { correlationId: 'corr-1' });
+    await h.send(poison, h.event(1));
+
+    await waitFor(() => h.dlq.messages.length === 1, { what: 'one dead-lettered message' });
+    await waitFor(async () => (await h.committed()) === '2', { what: 'offset 2 committed' });
+    expect(h.calls.filter((c) => c.n === 0).map((c) => c.attempt)).toEqual([1, 2, 3]);
+    expect(h.calls.filter((c) => c.n === 1)).toHaveLength(1);
+
+    const dead = h.dlq.messages[0]!;
+    expect(String(dead.key)).toBe('o-1');
+    expect(String(dead.value)).toBe(poison.value);
+    expect(dlqHeaders(h.dlq, 0)).toEqual({
+      ...(poison.headers as Record<string, string>),
+      'dlq-reason': 'database unavailable',
+      'dlq-error': 'Error',
+      'dlq-kind': 'retries-exhausted',
+      'dlq-function': h.fn.id,
+      'dlq-attempts': '3',
+      'dlq-original-topic': h.topic,
+      'dlq-original-partition': '0',
+      'dlq-original-offset': '0',
+      'dlq-failed-at': FAILED_AT.toISOString(),
+    });
+    // Meta of every attempt: correlation from the header, causation = the event id, where it came from.
+    const eventId = (poison.headers as Record<string, string>)['event-id'];
+    expect(h.calls[0]?.meta).toEqual({
+      functionId: h.fn.id,
+      correlationId: 'corr-1',
+      causationId: eventId,
+      attempt: 1,
+      source: { topic: h.topic, partition: 0, offset: '0' },
+    });
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(['n=1']);
+  });
+
+  it('dead-letters a non-retriable error at once, without retries', async () => {
+    const h = await harness(async (n) => {
+      if (n === 0) throw new NonRetriableError('card number is not valid');
+    });
+    await h.send(h.event(0), h.event(1));
+    await waitFor(() => h.dlq.messages.length === 1);
+    await waitFor(async () => (await h.committed()) === '2');
+    expect(h.calls.map((c) => [c.n, c.attempt])).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    expect(dlqHeaders(h.dlq, 0)).toMatchObject({
+      'dlq-kind': 'non-retriable',
+      'dlq-error': 'NonRetriableError',
+      'dlq-reason': 'card number is not valid',
+      'dlq-attempts': '1',
+    });
+  });
+
+  it('dead-letters poison messages at once without blocking later messages on the same partition', async () => {
+    const h = await harness(async () => {});
+    const good = h.event(7);
+    const unknownType = { ...JSON.parse(good.value as string), id: randomUUID(), type: 'Unheard' };
+    const badSchema = {
+      ...JSON.parse(good.value as string),
+      id: randomUUID(),
+      data: { orderId: 'o-1', n: 'seven' },
+    };
+    await h.send(
+      { key: 'o-1', value: '{"id": "not json' },
+      { key: 'o-1', value: JSON.stringify(unknownType) },
+      { key: 'o-1', value: JSON.stringify(badSchema) },
+      good,
+    );
+    await waitFor(() => h.dlq.messages.length === 3, { what: 'three dead-lettered messages' });
+    await waitFor(async () => (await h.committed()) === '4');
+    expect(h.calls.map((c) => c.n)).toEqual([7]);
+    expect(h.dlq.messages.map((_, i) => dlqHeaders(h.dlq, i)['dlq-original-offset'])).toEqual([
+      '0',
+      '1',
+      '2',
+    ]);
+    for (let i = 0; i < 3; i++) {
+      expect(dlqHeaders(h.dlq, i)).toMatchObject({
+        'dlq-kind': 'invalid-message',
+        'dlq-error': 'DecodeError',
+        'dlq-attempts': '0',
+      });
+    }
+    const reasons = h.dlq.messages.map((_, i) => dlqHeaders(h.dlq, i)['dlq-reason']);
+    expect(reasons[0]).toMatch(/malformed JSON/);
+    expect(reasons[1]).toMatch(/unknown event type "Unheard"/);
+    expect(reasons[2]).toMatch(/invalid Pinged v1 payload/);
+    expect(String(h.dlq.messages[0]?.value)).toBe('{"id": "not json');
+  });
+
+  it('handles once, and dead-letters nothing, a retriable failure that succeeds on attempt 3', async () => {
+    let failures = 0;
+    const h = await harness(async () => {
+      if (failures++ < 2) throw new RetryLaterError('payment provider busy', { delayMs: 30 });
+    });
+    await h.send(h.event(0));
+    await waitFor(async () => (await h.committed()) === '1');
+    expect(h.calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+    expect(await store.repo.effects()).toHaveLength(1);
+    const [dlqOffsets] = await admin.fetchTopicOffsets(h.fn.deadLetterTopic);
+    expect(dlqOffsets?.high).toBe('0');
+    expect(h.dlq.messages).toHaveLength(0);
+  });
+
+  it('commits the offset only after the handler succeeded or the message was dead-lettered', async () => {
+    const gates = new Map<number, () => void>();
+    const h = await harness(
+      (n) =>
+        new Promise<void>((resolve, reject) => {
+          gates.set(n, n === 1 ? () => reject(new NonRetriableError('no')) : resolve);
+        }),
+    );
+    cleanups.push(async () => {
+      for (const open of gates.values()) open(); // never leave a handler hanging (stop waits for it)
+    });
+    await h.send(h.event(0), h.event(1));
+    await waitFor(() => gates.has(0));
+    expect(await h.committed()).toBe('-1'); // handler still running
+    gates.get(0)!();
+    await waitFor(() => gates.has(1));
+    await waitFor(async () => (await h.committed()) === '1', { what: 'offset 1 after success' });
+    gates.get(1)!();
+    await waitFor(async () => (await h.committed()) === '2', { what: 'offset 2 after dead-lettering' });
+    expect(h.dlq.messages).toHaveLength(1);
+  });
+
+  it('has one effect when the same event is delivered twice', async () => {
+    const h = await harness(async () => {});
+    const once = h.event(0);
+    await h.send(once, once, h.event(1));
+    await waitFor(async () => (await h.committed()) === '3');
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(['n=0', 'n=1']);
+    expect(h.calls.map((c) => c.n)).toEqual([0, 1]); // the duplicate never reached the handler
+  });
+
+  it('does not commit when dead-lettering fails; the message is redelivered and dead-lettered later', async () => {
+    const dlqProducer = k.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await dlqProducer.connect();
+    cleanups.push(() => dlqProducer.disconnect());
+    const h = await harness(
+      async () => {
+        throw new NonRetriableError('always');
+      },
+      { producer: dlqProducer },
+    );
+    await dlqProducer.disconnect(); // dead-letter topic unreachable from now on
+    await h.send(h.event(0));
+    await waitFor(() => h.calls.length >= 2, { what: 'a redelivery after the failed dead-lettering' });
+    expect(await h.committed()).toBe('-1');
+    expect(h.dlq.messages).toHaveLength(0);
+    await dlqProducer.connect();
+    await waitFor(() => h.dlq.messages.length === 1, {
+      what: 'the message dead-lettered once the producer is back',
+    });
+    await waitFor(async () => (await h.committed()) === '1');
+  });
+
+  it('stops gracefully: the handler in flight finishes and its offset is committed', async () => {
+    let release!: () => void;
+    const started = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = false;
+    const h = await harness(async () => {
+      entered = true;
+      await started;
+    });
+    expect(h.consumer.isReady()).toBe(true);
+    await h.send(h.event(0));
+    await waitFor(() => entered);
+    const stopping = h.consumer.stop();
+    setTimeout(release, 100);
+    await stopping;
+    expect(h.consumer.isReady()).toBe(false);
+    expect(await store.repo.effects()).toHaveLength(1);
+    expect(await h.committed()).toBe('1');
+  });
+
+  it('abandons a retry on stop without committing, so the next member gets the message', async () => {
+    let fail = true;
+    const h = await harness(
+      async () => {
+        if (fail) throw new RetryLaterError('later', { delayMs: 60_000 });
+      },
+      { attempts: 5 },
+    );
+    await h.send(h.event(0));
+    await waitFor(() => h.calls.length === 1);
+    const t0 = Date.now();
+    await h.consumer.stop();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await h.committed()).toBe('-1');
+    expect(h.dlq.messages).toHaveLength(0);
+
+    fail = false;
+    await h.start();
+    await waitFor(async () => (await h.committed()) === '1', { what: 'the next member to handle it' });
+    expect(h.calls.map((c) => c.attempt)).toEqual([1, 1]);
+    expect(await store.repo.effects()).toHaveLength(1);
+  });
+
+  it('keeps each key in order across partitions consumed concurrently and a second member joining', async () => {
+    const h = await harness(() => new Promise((resolve) => setTimeout(resolve, 5)), {
+      partitions: 3,
+      partitionsConsumedConcurrently: 3,
+    });
+    const keys = ['o-a', 'o-b', 'o-c', 'o-d', 'o-e'];
+    const messages = Array.from({ length: 100 }, (_, i) => h.event(i, { orderId: keys[i % keys.length] }));
+    await h.send(...messages.slice(0, 50));
+    await waitFor(() => h.calls.length >= 10);
+    const second = await h.start(); // rebalance while the first member is busy
+    await h.send(...messages.slice(50));
+    const effects = await waitFor(
+      async () => {
+        const rows = await store.repo.effects();
+        return rows.length >= 100 ? rows : undefined;
+      },
+      { what: '100 effects', timeoutMs: 30_000 },
+    );
+    expect(effects).toHaveLength(100);
+    expect(new Set(effects.map((e) => e.eventId)).size).toBe(100);
+    const byKey = new Map<string, number[]>();
+    for (const e of effects) {
+      const n = Number(e.note.slice(2));
+      const key = keys[n % keys.length]!;
+      byKey.set(key, [...(byKey.get(key) ?? []), n]);
+    }
+    for (const ns of byKey.values()) expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    expect(h.consumer.isReady() && second.isReady()).toBe(true);
+    const { groups } = await admin.describeGroups([h.fn.groupId]);
+    expect(groups[0]?.members).toHaveLength(2);
+    expect(h.dlq.messages).toHaveLength(0);
+  });
+});

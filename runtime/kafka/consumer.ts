@@ -1,0 +1,146 @@
+/**
+ * The Kafka binding of an event function: one consumer group per function. Why `eachBatch`, when offsets
+ * are committed, and what happens to poison messages: `ARCHITECTURE.md` beside this file.
+ * @module
+ */
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { EventFunction } from '../define.ts';
+import type { RuntimeEnv } from '../invoke.ts';
+import { type AnyEventFunction, type MessageProcessor, processMessage } from './process-message.ts';
+import { ensureTopics } from './topics.ts';
+
+/** Tuning of one event consumer. Defaults suit production; tests lower the timings. */
+export interface EventConsumerOptions {
+  /** Partitions processed in parallel (each still one message at a time, in order). Default 1. */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceTimeoutMs?: number;
+  /** Longest a fetch waits for data at the broker. kafkajs default 5000. */
+  maxWaitTimeInMs?: number;
+  /** A group with no committed offset starts at the earliest message (default true), so events published before it first joined are not missed. */
+  fromBeginning?: boolean;
+  /**
+   * Commit after this many messages are done (handled or dead-lettered). Default 1: every message's offset is
+   * committed as soon as it is done, so a slow or retrying message never holds back the commit of those
+   * before it, and a crash redelivers at most the message in flight. Raise it for throughput (the inbox
+   * absorbs the larger redelivery after a crash); resolved offsets are also committed after every batch.
+   */
+  commitEveryMessages?: number;
+  /** Partitions of the dead-letter topic when it has to be created. Default 1. */
+  deadLetterPartitions?: number;
+  /** Jitter source (tests). */
+  random?: () => number;
+}
+
+/** A running consumer group member. */
+export interface EventConsumer {
+  readonly groupId: string;
+  /** Resolves when the member has joined its group (first `GROUP_JOIN`): the basis of `/readyz`. */
+  readonly ready: Promise<void>;
+  /** True after the first join, false once stopped or crashed without restart. */
+  isReady(): boolean;
+  /** Graceful shutdown: stop fetching, let the handler in flight finish, commit, leave the group, disconnect. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts consuming the topics of `fn.events` in consumer group `fn.groupId`.
+ * @param producer the shared idempotent producer (connected), used for the dead-letter topic.
+ * @example
+ * const consumer = await startEventConsumer(processPayment, env, kafka, producer, { partitionsConsumedConcurrently: 3 });
+ * await consumer.ready;
+ */
+export async function startEventConsumer(
+  fn: AnyEventFunction,
+  env: RuntimeEnv,
+  kafka: Kafka,
+  producer: Producer,
+  options: EventConsumerOptions = {},
+): Promise<EventConsumer> {
+  const log = env.logger.child({ component: 'kafka-consumer', functionId: fn.id, groupId: fn.groupId });
+  const topics = [...new Set((fn.events as EventFunction['events']).map((event) => event.topic))];
+  await ensureTopics(kafka, [{ topic: fn.deadLetterTopic, partitions: options.deadLetterPartitions ?? 1 }]);
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: fn.groupId,
+    ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeout: options.sessionTimeoutMs }),
+    ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: options.heartbeatIntervalMs }),
+    ...(options.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeout: options.rebalanceTimeoutMs }),
+    ...(options.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: options.maxWaitTimeInMs }),
+    // The group never crashes: whatever kafkajs gives up on, it restarts the member.
+    retry: { restartOnFailure: async () => true },
+  });
+
+  let joined = false;
+  let stopped = false;
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    resolveReady = resolve;
+  });
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    joined = true;
+    resolveReady();
+    log.info(
+      { memberId: event.payload.memberId, assignment: event.payload.memberAssignment },
+      'joined consumer group',
+    );
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+    if (!event.payload.restart) joined = false;
+  });
+
+  const processor: MessageProcessor = {
+    fn,
+    env,
+    producer,
+    log,
+    clock: env.clock,
+    random: options.random ?? Math.random,
+  };
+
+  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const control = { heartbeat, shouldAbandon: () => !isRunning() || isStale() };
+    for (const message of batch.messages) {
+      if (control.shouldAbandon()) return;
+      const outcome = await processMessage(processor, batch, message, control);
+      if (outcome === 'abandoned' || outcome === 'dead-letter-failed') {
+        // Not resolved: the next fetch of this partition starts again at this message.
+        return;
+      }
+      resolveOffset(message.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  };
+
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitThreshold: options.commitEveryMessages ?? 1,
+      eachBatch,
+    });
+  } catch (error) {
+    await consumer.disconnect().catch(() => {});
+    throw error;
+  }
+  log.info({ topics }, 'event consumer started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    groupId: fn.groupId,
+    ready,
+    isReady: () => joined && !stopped,
+    stop() {
+      stopped = true;
+      stopping ??= consumer.disconnect().then(() => log.info('event consumer stopped'));
+      return stopping;
+    },
+  };
+}
