@@ -7,10 +7,10 @@
  * migration once, and a failed migration leaves nothing half-applied (PostgreSQL DDL is transactional).
  * @module
  */
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { type MigrationConfig, readMigrationFiles } from 'drizzle-orm/migrator';
 import { migrate as applyMigrations } from 'drizzle-orm/pg-core/async/session';
+import { dialectMigrationsFolder } from '../migrations-root.ts';
 import type { PgDatabase } from './connect.ts';
 
 /** Schema holding every service's migrations table. */
@@ -19,9 +19,9 @@ export const MIGRATIONS_SCHEMA = 'drizzle';
 /** Arbitrary constant key for `pg_advisory_xact_lock`: serialises migration runs across all services. */
 const MIGRATION_LOCK_KEY = 7_240_311_001;
 
-/** Where a service's PostgreSQL migrations live in this repository. */
+/** A service's PostgreSQL migrations: `db/migrations/postgres/<service>` (`dist/migrations/…` in a bundle). */
 export function migrationsFolder(service: string): string {
-  return fileURLToPath(new URL(`../migrations/postgres/${service}`, import.meta.url));
+  return dialectMigrationsFolder('postgres', service);
 }
 
 /** The migrator settings of a service: its folder and its own history table. */
