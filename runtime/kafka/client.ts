@@ -3,7 +3,7 @@
  * and nowhere else, so it stays swappable.
  * @module
  */
-import { Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, type LogEntry, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
 /** How to reach the cluster and who we are. */
@@ -38,8 +38,9 @@ export function kafkajsLevel(pinoLevel: string): logLevel {
  * kafkajs' own fields (broker, groupId, error, …) become pino fields; `namespace` names the kafkajs part.
  * @example new Kafka({ brokers, logCreator: pinoLogCreator(logger) })
  */
-export function pinoLogCreator(logger: Logger) {
+export function pinoLogCreator(logger: Logger): logCreator {
   const log = logger.child({ component: 'kafkajs' });
+  // kafkajs filters by its own level (set from pino's in createKafkaClient) before calling; pino filters again.
   return () =>
     ({ namespace, level, log: entry }: LogEntry): void => {
       const {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Message, Producer } from 'kafkajs';
+import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../codec.ts';
 import { defineEventFunction, type InvocationMeta, type Ports } from '../define.ts';
@@ -251,7 +251,11 @@ describe('event consumer', () => {
   });
 
   it('does not commit when dead-lettering fails; the message is redelivered and dead-lettered later', async () => {
-    const dlqProducer = k.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const dlqProducer = k.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await dlqProducer.connect();
     cleanups.push(() => dlqProducer.disconnect());
     const h = await harness(
