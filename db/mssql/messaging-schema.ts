@@ -1,0 +1,58 @@
+/**
+ * The outbox and inbox tables every service has, built per SQL Server schema (`[orders].[outbox]`,
+ * `[payments].[outbox]`, …) so the store code that uses them is written once. Same columns and meaning as
+ * `db/postgres/messaging-schema.ts`.
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, index, int, type MsSqlSchema, nvarchar, primaryKey, varchar } from 'drizzle-orm/mssql-core';
+import { binaryText, createdAt, uniqueidentifier, utcDatetime } from './columns.ts';
+
+/**
+ * Transactional outbox: rows written with the state change, published by the relay in `id` order.
+ * `lease_until` lets several relays share the table: a row is claimable when unpublished and not leased
+ * (or its lease expired). The filtered index keeps the relay's scan proportional to unpublished rows only.
+ */
+export function outboxTable(schema: MsSqlSchema) {
+  return schema.table(
+    'outbox',
+    {
+      id: bigint('id', { mode: 'bigint' }).primaryKey().identity(),
+      eventId: uniqueidentifier('event_id').notNull().unique('outbox_event_id_key'),
+      topic: varchar('topic', { length: 255 }).notNull(),
+      key: nvarchar('key', { length: 255 }).notNull(),
+      value: nvarchar('value', { length: 'max' }).notNull(),
+      headers: nvarchar('headers', { length: 'max', mode: 'json' })
+        .$type<Record<string, string>>()
+        .notNull()
+        .default(sql`'{}'`),
+      createdAt: createdAt(),
+      publishedAt: utcDatetime('published_at'),
+      leaseUntil: utcDatetime('lease_until'),
+      attempts: int('attempts').notNull().default(0),
+    },
+    (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`${t.publishedAt} is null`)],
+  );
+}
+
+/** Inbox: one row per (consumer group, event id) handled, written in the handler's transaction. */
+export function inboxTable(schema: MsSqlSchema) {
+  return schema.table(
+    'inbox',
+    {
+      consumer: binaryText('consumer', 255).notNull(),
+      eventId: uniqueidentifier('event_id').notNull(),
+      handledAt: createdAt('handled_at'),
+    },
+    (t) => [primaryKey({ name: 'inbox_pkey', columns: [t.consumer, t.eventId] })],
+  );
+}
+
+export type OutboxTable = ReturnType<typeof outboxTable>;
+export type InboxTable = ReturnType<typeof inboxTable>;
+
+/** A service's messaging tables, as the shared outbox/inbox store code takes them. */
+export interface MessagingTables {
+  outbox: OutboxTable;
+  inbox: InboxTable;
+}
