@@ -61,6 +61,18 @@ describe('outbox relay', () => {
     await reader.stop();
   });
 
+  it('publishes batches spanning several topics, each topic in id order', async () => {
+    const [t1, t2] = [uniqueTopic(), uniqueTopic()];
+    const [r1, r2] = await Promise.all([readTopic(k.kafka, t1), readTopic(k.kafka, t2)]);
+    const records = pingRecords(t1, 6).flatMap((record, i) => [record, ...pingRecords(t2, 1, 'o-2', i)]);
+    await store.transaction((tx) => tx.appendOutbox(records));
+    await relay().drain();
+    await waitFor(() => r1.messages.length === 6 && r2.messages.length === 6, { what: '6 + 6 messages' });
+    expect(ns(r1.messages)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(ns(r2.messages)).toEqual([0, 1, 2, 3, 4, 5]);
+    await Promise.all([r1.stop(), r2.stop()]);
+  });
+
   it('does not publish rows of a transaction that rolled back', async () => {
     const topic = uniqueTopic();
     const r = relay();
