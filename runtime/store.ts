@@ -27,6 +27,8 @@ export interface OutboxPort {
   /**
    * Leases up to `limit` unpublished rows, oldest first, for `leaseMs`; rows leased by another relay
    * (lease not yet expired) are skipped. A relay that crashes leaves its lease to expire, then the rows are claimed again.
+   * Per-key order holds across relays: a row is not handed out while an earlier unpublished row of the same key
+   * is leased, so one order's events are never published out of order by two relays.
    */
   claim(limit: number, leaseMs: number): Promise<OutboxRecord[]>;
   /** Marks rows as published. */

@@ -12,8 +12,8 @@ const LONG = 60_000;
 export function describeOutboxContract(engine: GetEngine): void {
   describe.each(['orders', 'payments'] as const)('outbox of %s', (service) => {
     const store = (): TransactionalStore<unknown> => engine()[service];
-    const append = async (n: number): Promise<NewOutboxRecord[]> => {
-      const records = Array.from({ length: n }, (_, i) => outboxRecord({ key: `k-${i % 2}` }));
+    const append = async (n: number, keyOf = (i: number) => `k-${i % 2}`): Promise<NewOutboxRecord[]> => {
+      const records = Array.from({ length: n }, (_, i) => outboxRecord({ key: keyOf(i) }));
       // One transaction per record, as handlers write them: ids still follow commit order.
       for (const r of records) await store().transaction((tx) => tx.appendOutbox([r]));
       return records;
@@ -31,12 +31,23 @@ export function describeOutboxContract(engine: GetEngine): void {
     });
 
     it('respects the limit and skips rows whose lease has not expired', async () => {
-      const records = await append(5);
+      const records = await append(5, (i) => `distinct-${i}`);
       const first = await store().outbox.claim(2, LONG);
       const second = await store().outbox.claim(10, LONG);
       expect(first.map((r) => r.eventId)).toEqual(records.slice(0, 2).map((r) => r.eventId));
       expect(second.map((r) => r.eventId)).toEqual(records.slice(2).map((r) => r.eventId));
       expect(await store().outbox.claim(10, LONG)).toEqual([]);
+    });
+
+    it('keeps each key in order across relays: no row while an earlier row of its key is leased', async () => {
+      const records = await append(4, (i) => (i < 3 ? 'order-a' : 'order-b'));
+      const first = await store().outbox.claim(1, LONG); // relay A takes order-a's first event
+      const second = await store().outbox.claim(10, LONG); // relay B must not take order-a's later ones
+      expect(first.map((r) => r.eventId)).toEqual([records[0]!.eventId]);
+      expect(second.map((r) => r.eventId)).toEqual([records[3]!.eventId]);
+      await store().outbox.markPublished(first.map((r) => r.id));
+      const third = await store().outbox.claim(10, LONG);
+      expect(third.map((r) => r.eventId)).toEqual([records[1]!.eventId, records[2]!.eventId]);
     });
 
     it('claims rows again once their lease expires, counting the attempt', async () => {

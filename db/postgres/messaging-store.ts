@@ -3,7 +3,8 @@
  * Each query function takes the database (or transaction) first.
  * @module
  */
-import { and, asc, count, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, getTableName, gte, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
+import { alias, getTableConfig } from 'drizzle-orm/pg-core';
 import type { NewOutboxRecord, OutboxPort, OutboxRecord } from '../../runtime/store.ts';
 import type { PgDatabase } from './connect.ts';
 import type { InboxTable, OutboxTable } from './messaging-schema.ts';
@@ -45,34 +46,59 @@ export async function recordInbox(
 }
 
 /**
- * The relay's port over one outbox table. `claim` is a single statement: it picks the oldest claimable rows
- * with `FOR UPDATE SKIP LOCKED` (rows another relay is claiming right now are skipped, not waited for) and
- * leases them in the same `UPDATE`, so two relays never get the same row while a lease lasts.
+ * The relay's port over one outbox table. Several relays (replicas) may share it:
+ * - a row is claimable when unpublished and not leased (or its lease expired); claiming leases it;
+ * - **per-key order across relays**: a row is not claimable while an earlier unpublished row of the same
+ *   key is leased by someone else — otherwise relay B could publish an order's second event before relay A
+ *   publishes its first;
+ * - claims are serialised by a transaction-scoped advisory lock per outbox table, so the check above sees
+ *   every committed lease (a claim is one short statement; publishing happens outside it).
  * Lease times use the database clock, so relays on different hosts agree.
  */
 export function createOutboxPort(db: PgDatabase, outbox: OutboxTable): OutboxPort {
+  const { schema } = getTableConfig(outbox);
+  const lockName = `${schema ?? 'public'}.${getTableName(outbox)}:claim`;
+  const earlier = alias(outbox, 'earlier');
   return {
     async claim(limit, leaseMs) {
       if (!Number.isInteger(limit) || limit < 1)
         throw new RangeError(`claim: limit must be a positive integer, got ${limit}`);
       const lease = Math.max(0, Math.ceil(leaseMs));
-      const claimable = db
-        .select({ id: outbox.id })
-        .from(outbox)
-        .where(
-          and(isNull(outbox.publishedAt), or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, sql`now()`))),
-        )
-        .orderBy(asc(outbox.id))
-        .limit(limit)
-        .for('update', { skipLocked: true });
-      const rows = await db
-        .update(outbox)
-        .set({
-          leaseUntil: sql`now() + ${lease}::integer * interval '1 millisecond'`,
-          attempts: sql`${outbox.attempts} + 1`,
-        })
-        .where(inArray(outbox.id, claimable))
-        .returning();
+      const rows = await db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${lockName}))`);
+        const earlierLeased = tx
+          .select({ one: sql`1` })
+          .from(earlier)
+          .where(
+            and(
+              eq(earlier.key, outbox.key),
+              lt(earlier.id, outbox.id),
+              isNull(earlier.publishedAt),
+              gte(earlier.leaseUntil, sql`now()`),
+            ),
+          );
+        const claimable = tx
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(
+            and(
+              isNull(outbox.publishedAt),
+              or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, sql`now()`)),
+              notExists(earlierLeased),
+            ),
+          )
+          .orderBy(asc(outbox.id))
+          .limit(limit)
+          .for('update', { skipLocked: true });
+        return tx
+          .update(outbox)
+          .set({
+            leaseUntil: sql`now() + ${lease}::integer * interval '1 millisecond'`,
+            attempts: sql`${outbox.attempts} + 1`,
+          })
+          .where(inArray(outbox.id, claimable))
+          .returning();
+      });
       return rows.map(toOutboxRecord).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     async markPublished(ids) {

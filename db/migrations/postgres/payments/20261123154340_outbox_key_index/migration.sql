@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_unpublished_key_idx" ON "payments"."outbox" ("key","id") WHERE "published_at" is null;
