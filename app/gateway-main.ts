@@ -1,0 +1,35 @@
+/**
+ * The gateway's entry point (`node dist/gateway.js`): serves every HTTP route of the manifest on `PORT`
+ * (default 5000) and forwards each to its function's container (`UPSTREAM_<FUNCTION_ID>`, default
+ * `http://<function-id>:5000`). See `app/gateway.ts` and `app/gateway-config.ts`.
+ * @module
+ */
+import { manifest } from '../functions/manifest.ts';
+import { exitOnConfigError } from '../runtime/config.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { gatewayRoutes, startGateway } from './gateway.ts';
+import { loadGatewayConfig } from './gateway-config.ts';
+import { onShutdownSignal } from './signals.ts';
+
+async function main(): Promise<void> {
+  const routes = gatewayRoutes(manifest);
+  const config = exitOnConfigError(() => loadGatewayConfig([...new Set(routes.map((r) => r.functionId))]));
+  const logger = createLogger({ level: config.logLevel, name: 'gateway' });
+  const gateway = await startGateway({
+    routes,
+    upstreams: config.upstreams,
+    timeoutMs: config.timeoutMs,
+    readyTimeoutMs: config.readyTimeoutMs,
+    logger,
+    port: config.port,
+    host: config.host,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  });
+  onShutdownSignal(logger, () => gateway.stop());
+  logger.info({ upstreams: config.upstreams }, 'gateway ready');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

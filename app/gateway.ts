@@ -1,0 +1,252 @@
+/**
+ * The gateway: the one public HTTP entry when every function runs in its own container. Its routes are
+ * derived from the manifest's HTTP functions (method + every path, aliases included); each request is
+ * forwarded to the container of the function that declares the route. Nothing else is reachable.
+ *
+ * - ids: `x-request-id` / `x-correlation-id` are taken (or generated) by the runtime's `requestContext`,
+ *   forwarded upstream and echoed back, so one id follows a request through gateway, function and events.
+ * - headers: everything but hop-by-hop headers (and those named in `Connection`) is forwarded, plus
+ *   `x-forwarded-for/-host/-proto`; the response comes back as the function wrote it.
+ * - failures in the function's own error shape: upstream unreachable → 502 `upstream_unavailable`,
+ *   no response within the timeout → 504 `upstream_timeout` (the timeout bounds the whole exchange: a body
+ *   still streaming when it fires is cut off), undeclared route → 404, known path with another method → 405
+ *   + `Allow`. Everything the function answers itself (its 4xx/5xx included) passes through unchanged.
+ * - `/healthz`: the gateway itself. `/readyz`: every upstream's `/readyz` answers 200.
+ * @module
+ */
+import { type ServerType, serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { type Context, Hono } from 'hono';
+import { proxy } from 'hono/proxy';
+import type { Logger } from 'pino';
+import type { AnyFunction, HttpMethod } from '../runtime/define.ts';
+import { problemResponse, toProblem } from '../runtime/http/errors.ts';
+import {
+  CORRELATION_ID_HEADER,
+  type HttpVariables,
+  REQUEST_ID_HEADER,
+  requestContext,
+} from '../runtime/http/request-context.ts';
+
+/** One route the gateway serves, and the function (hence upstream) behind it. */
+export interface GatewayRoute {
+  functionId: string;
+  method: HttpMethod;
+  path: string;
+}
+
+/** Every route of the HTTP functions in `functions`, aliases included. */
+export function gatewayRoutes(functions: readonly AnyFunction[]): GatewayRoute[] {
+  return functions.flatMap((fn) =>
+    fn.kind === 'http' ? fn.paths.map((path) => ({ functionId: fn.id, method: fn.method, path })) : [],
+  );
+}
+
+export interface GatewayOptions {
+  routes: readonly GatewayRoute[];
+  /** Base URL per function id, e.g. `{ 'create-order': 'http://create-order:5000' }`. */
+  upstreams: Readonly<Record<string, string>>;
+  /** Longest wait for an upstream's response before answering 504. */
+  timeoutMs: number;
+  /** Longest wait for each upstream's `/readyz` (default 2 s). */
+  readyTimeoutMs?: number;
+  logger: Logger;
+  /** For tests; default the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+];
+
+/**
+ * Builds the gateway app.
+ * @example
+ * const app = createGateway({ routes: gatewayRoutes(manifest), upstreams, timeoutMs: 10_000, logger });
+ */
+export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVariables }> {
+  const log = options.logger.child({ component: 'gateway' });
+  const doFetch = options.fetch ?? fetch;
+  for (const route of options.routes) {
+    if (options.upstreams[route.functionId] === undefined) {
+      throw new Error(`no upstream for function "${route.functionId}" (${route.method} ${route.path})`);
+    }
+  }
+  const app = new Hono<{ Variables: HttpVariables }>();
+  app.use('*', requestContext(log));
+  app.onError((error, c) =>
+    problemResponse(c, toProblem(error, log.child({ requestId: c.get('requestId') }))),
+  );
+  app.notFound((c) =>
+    problemResponse(c, {
+      status: 404,
+      code: 'not_found',
+      message: `No route for ${c.req.method} ${c.req.path}`,
+    }),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const ids = [...new Set(options.routes.map((r) => r.functionId))];
+    const checks: Record<string, string> = {};
+    await Promise.all(
+      ids.map(async (id) => {
+        checks[`upstream:${id}`] = await probe(doFetch, `${base(options.upstreams[id]!)}/readyz`, options);
+      }),
+    );
+    const ok = Object.values(checks).every((state) => state === 'ok');
+    return c.json({ status: ok ? 'ok' : 'unavailable', checks }, ok ? 200 : 503);
+  });
+
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const route of options.routes) {
+    methodsByPath.set(route.path, (methodsByPath.get(route.path) ?? new Set()).add(route.method));
+    const upstream = base(options.upstreams[route.functionId]!);
+    app.on(route.method, route.path, async (c) => {
+      const incoming = new URL(c.req.url);
+      const target = `${upstream}${incoming.pathname}${incoming.search}`;
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      let response: Response;
+      try {
+        response = await proxy(target, {
+          raw: c.req.raw,
+          headers: forwardHeaders(c, incoming),
+          signal: AbortSignal.any([c.req.raw.signal, timeout]),
+          customFetch: doFetch,
+        });
+      } catch (error) {
+        const fields = { functionId: route.functionId, target, requestId: c.get('requestId') };
+        if (timeout.aborted) {
+          log.warn({ ...fields, timeoutMs: options.timeoutMs }, 'upstream timed out');
+          return problemResponse(c, {
+            status: 504,
+            code: 'upstream_timeout',
+            message: `${route.functionId} did not answer within ${options.timeoutMs} ms`,
+          });
+        }
+        log.warn({ ...fields, err: error }, 'upstream unavailable');
+        return problemResponse(c, {
+          status: 502,
+          code: 'upstream_unavailable',
+          message: `${route.functionId} is unavailable`,
+        });
+      }
+      response.headers.set(REQUEST_ID_HEADER, c.get('requestId'));
+      response.headers.set(CORRELATION_ID_HEADER, c.get('correlationId'));
+      return response;
+    });
+  }
+  // After every method route: a known path with another method is a 405, as in the functions themselves.
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, ...(methods.has('GET') ? ['HEAD'] : [])].join(', ');
+    app.all(path, (c) =>
+      problemResponse(c, {
+        status: 405,
+        code: 'method_not_allowed',
+        message: `${c.req.method} is not allowed on ${c.req.path} (allowed: ${allow})`,
+        headers: { allow },
+      }),
+    );
+  }
+  return app;
+}
+
+/** The request headers sent upstream: the client's minus hop-by-hop ones, plus ids and `x-forwarded-*`. */
+function forwardHeaders(c: Context<{ Variables: HttpVariables }>, url: URL): Headers {
+  const raw = c.req.raw;
+  const headers = new Headers(raw.headers);
+  const named = (raw.headers.get('connection') ?? '').split(',').map((h) => h.trim().toLowerCase());
+  for (const name of [...HOP_BY_HOP, ...named]) if (name !== '') headers.delete(name);
+  headers.set(REQUEST_ID_HEADER, c.get('requestId'));
+  headers.set(CORRELATION_ID_HEADER, c.get('correlationId'));
+  const forwardedFor = raw.headers.get('x-forwarded-for');
+  const client = clientAddress(c);
+  if (client !== undefined)
+    headers.set('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${client}` : client);
+  headers.set('x-forwarded-host', raw.headers.get('host') ?? url.host);
+  headers.set('x-forwarded-proto', url.protocol.replace(/:$/, ''));
+  return headers;
+}
+
+/** The peer address; undefined outside @hono/node-server (e.g. `app.request()` in tests). */
+function clientAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
+async function probe(doFetch: typeof fetch, url: string, options: GatewayOptions): Promise<string> {
+  try {
+    const res = await doFetch(url, { signal: AbortSignal.timeout(options.readyTimeoutMs ?? 2_000) });
+    await res.body?.cancel();
+    return res.status === 200 ? 'ok' : `HTTP ${res.status}`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return cause ?? (error instanceof Error ? error.message : String(error));
+  }
+}
+
+function base(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting connections, waits up to `shutdownTimeoutMs` for requests in flight, then closes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the gateway on `port` (0 = any free port).
+ * @example
+ * const gateway = await startGateway({ routes, upstreams, timeoutMs: 10_000, logger, port: 5000 });
+ */
+export async function startGateway(
+  options: GatewayOptions & { port: number; host?: string; shutdownTimeoutMs?: number },
+): Promise<RunningGateway> {
+  const app = createGateway(options);
+  const hostname = options.host ?? '0.0.0.0';
+  let server: ServerType | undefined;
+  const { port } = await new Promise<{ port: number }>((resolve) => {
+    server = serve({ fetch: app.fetch, port: options.port, hostname }, (info) => resolve(info));
+  });
+  const url = `http://${hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname}:${port}`;
+  options.logger.info(
+    { url, routes: options.routes.map((r) => `${r.method} ${r.path}`) },
+    'gateway listening',
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    stop() {
+      stopping ??= new Promise<void>((resolve) => {
+        const http = server as unknown as {
+          close(cb: () => void): void;
+          closeIdleConnections?(): void;
+          closeAllConnections?(): void;
+        };
+        const timer = setTimeout(() => http.closeAllConnections?.(), options.shutdownTimeoutMs ?? 10_000);
+        timer.unref();
+        http.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        http.closeIdleConnections?.();
+      });
+      return stopping;
+    },
+  };
+}
