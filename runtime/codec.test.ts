@@ -18,7 +18,7 @@ function rawWithValue(value: unknown, headers: RawEventMessage['headers'] = {}):
 }
 
 const envelope = {
-  id: 'e-1',
+  id: '6f1d3c52-1c0a-4b8e-9a57-2f0d9f4c1e01',
   type: 'NoteAdded',
   version: 1,
   time: time.toISOString(),
@@ -29,16 +29,16 @@ describe('encodeEvent', () => {
   it('writes the JSON envelope as value, the key, and string headers', () => {
     const message = NoteAdded.create(
       { noteId: 'n-1', text: 'hi' },
-      { id: 'e-1', time, correlationId: 'c-1', causationId: 'r-1' },
+      { id: '6f1d3c52-1c0a-4b8e-9a57-2f0d9f4c1e01', time, correlationId: 'c-1', causationId: 'r-1' },
     );
     const record = encodeEvent(message);
     expect(record).toEqual({
-      eventId: 'e-1',
+      eventId: '6f1d3c52-1c0a-4b8e-9a57-2f0d9f4c1e01',
       topic: 'notes',
       key: 'n-1',
       value: JSON.stringify(envelope),
       headers: {
-        'event-id': 'e-1',
+        'event-id': '6f1d3c52-1c0a-4b8e-9a57-2f0d9f4c1e01',
         'event-type': 'NoteAdded',
         'event-version': '1',
         'content-type': 'application/json',
@@ -91,6 +91,7 @@ describe('decodeEvent', () => {
     ['malformed JSON', rawWithValue('{"id":'), /^malformed JSON: /],
     ['a non-object envelope', rawWithValue('[1,2]'), /^invalid envelope: /],
     ['an envelope without id', rawWithValue({ ...envelope, id: undefined }), /^invalid envelope: id: /],
+    ['an id that is not a UUID', rawWithValue({ ...envelope, id: 'e-1' }), /^invalid envelope: id: /],
     ['a non-integer version', rawWithValue({ ...envelope, version: '1' }), /^invalid envelope: version: /],
     ['a bad time', rawWithValue({ ...envelope, time: 'yesterday' }), /^invalid envelope: time: /],
     ['no data', rawWithValue({ ...envelope, data: undefined }), 'invalid envelope: data: Required'],

@@ -62,7 +62,8 @@ export function encodeEvent(message: EventMessage): NewOutboxRecord {
 }
 
 const envelopeSchema = z.object({
-  id: z.string().min(1),
+  // Event ids are UUIDs (inboxes and outboxes store them as such): anything else is a poison message.
+  id: z.uuid(),
   type: z.string().min(1),
   version: z.number().int().positive(),
   time: z.iso.datetime({ offset: true }),
