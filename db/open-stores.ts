@@ -1,12 +1,17 @@
 /**
  * Opens the stores of the given services where configuration says they live, and migrates them.
- * The one place that picks a dialect: PGlite (no URL), a PostgreSQL server (`postgres://`), and — in its
- * own issue — SQL Server (`mssql://`, `sqlserver://`).
+ * The one place that picks a dialect: PGlite (no URL), a PostgreSQL server (`postgres://`), or SQL Server
+ * (`mssql://`, `sqlserver://`; URL forms in `db/mssql/url.ts`).
  * @module
  */
 import type { DatabaseTarget } from '../runtime/config.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
+import { type ConnectLogger, type ConnectRetryOptions, type MssqlDatabase, openMssql } from './mssql/connect.ts';
+import { migrate as migrateMssql } from './mssql/migrate.ts';
+import type { MssqlStore } from './mssql/store-base.ts';
+import { createOrdersStore as createOrdersMssqlStore } from './orders/store.mssql.ts';
 import { createOrdersStore } from './orders/store.pg.ts';
+import { createPaymentsStore as createPaymentsMssqlStore } from './payments/store.mssql.ts';
 import { createPaymentsStore } from './payments/store.pg.ts';
 import { openPostgres, type PostgresDatabase } from './postgres/connect.ts';
 import { migrate } from './postgres/migrate.ts';
@@ -15,6 +20,11 @@ import type { PostgresStore } from './postgres/store-base.ts';
 const POSTGRES_STORES: Record<string, (db: PostgresDatabase['db']) => PostgresStore<unknown>> = {
   orders: createOrdersStore,
   payments: createPaymentsStore,
+};
+
+const MSSQL_STORES: Record<string, (connection: MssqlDatabase) => MssqlStore<unknown>> = {
+  orders: createOrdersMssqlStore,
+  payments: createPaymentsMssqlStore,
 };
 
 /** The services this code base has stores for. */
@@ -29,6 +39,10 @@ export interface OpenedStores {
 export interface OpenStoresOptions {
   /** Apply pending migrations (default true). A one-shot `migrate` job passes true and exits. */
   migrate?: boolean;
+  /** SQL Server: where the one-line-per-failed-connect-attempt messages go (default `console`). */
+  logger?: ConnectLogger;
+  /** SQL Server: how long to keep trying to connect at start-up (default: give up after 60 s). */
+  connectRetry?: ConnectRetryOptions;
 }
 
 /**
@@ -43,8 +57,9 @@ export async function openStores(
   options: OpenStoresOptions = {},
 ): Promise<OpenedStores> {
   const connections = new Map<string, Promise<PostgresDatabase>>();
+  const mssqlConnections = new Map<string, Promise<MssqlDatabase>>();
   const close = async () => {
-    const opened = await Promise.allSettled(connections.values());
+    const opened = await Promise.allSettled([...connections.values(), ...mssqlConnections.values()]);
     await Promise.all(opened.flatMap((c) => (c.status === 'fulfilled' ? [c.value.close()] : [])));
   };
   try {
@@ -54,7 +69,24 @@ export async function openStores(
       if (create === undefined) throw new Error(`no store is defined for service "${service}"`);
       const target = targetOf(service);
       if (target.dialect === 'mssql') {
-        throw new Error(`${service}: SQL Server (${redact(target.url)}) is not supported by this build yet`);
+        const createMssql = MSSQL_STORES[service];
+        if (createMssql === undefined) throw new Error(`no SQL Server store is defined for service "${service}"`);
+        let connection = mssqlConnections.get(target.url);
+        if (connection === undefined) {
+          connection = openMssql({
+            url: target.url,
+            ...(options.logger !== undefined ? { logger: options.logger } : {}),
+            ...(options.connectRetry !== undefined ? { retry: options.connectRetry } : {}),
+          }).catch((error: unknown) => {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new Error(`${service}: SQL Server ${redact(target.url)}: ${reason}`, { cause: error });
+          });
+          mssqlConnections.set(target.url, connection);
+        }
+        const store = createMssql(await connection);
+        if (options.migrate ?? true) await migrateMssql(store);
+        stores[service] = store;
+        continue;
       }
       const identity = target.dialect === 'postgres' ? target.url : `pglite:${target.dataDir ?? 'memory'}`;
       let connection = connections.get(identity);

@@ -31,7 +31,11 @@ export function outboxTable(schema: MsSqlSchema) {
       leaseUntil: utcDatetime('lease_until'),
       attempts: int('attempts').notNull().default(0),
     },
-    (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`${t.publishedAt} is null`)],
+    (t) => [
+      index('outbox_unpublished_idx').on(t.id).where(sql`${t.publishedAt} is null`),
+      // Claiming skips a row while an earlier row of its key is leased elsewhere (per-key order).
+      index('outbox_unpublished_key_idx').on(t.key, t.id).where(sql`${t.publishedAt} is null`),
+    ],
   );
 }
 

@@ -69,4 +69,5 @@ CREATE TABLE [orders].[shipments] (
 --> statement-breakpoint
 ALTER TABLE [orders].[notifications] ADD CONSTRAINT [notifications_order_id_orders_id_fk] FOREIGN KEY ([order_id]) REFERENCES [orders].[orders]([id]);--> statement-breakpoint
 ALTER TABLE [orders].[shipments] ADD CONSTRAINT [shipments_order_id_orders_id_fk] FOREIGN KEY ([order_id]) REFERENCES [orders].[orders]([id]);--> statement-breakpoint
-CREATE INDEX [outbox_unpublished_idx] ON [orders].[outbox] ([id]) WHERE [published_at] is null;
+CREATE INDEX [outbox_unpublished_idx] ON [orders].[outbox] ([id]) WHERE [published_at] is null;--> statement-breakpoint
+CREATE INDEX [outbox_unpublished_key_idx] ON [orders].[outbox] ([key],[id]) WHERE [published_at] is null;

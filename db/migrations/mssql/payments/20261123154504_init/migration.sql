@@ -38,4 +38,5 @@ CREATE TABLE [payments].[outbox] (
 	CONSTRAINT [outbox_event_id_key] UNIQUE([event_id])
 );
 --> statement-breakpoint
-CREATE INDEX [outbox_unpublished_idx] ON [payments].[outbox] ([id]) WHERE [published_at] is null;
+CREATE INDEX [outbox_unpublished_idx] ON [payments].[outbox] ([id]) WHERE [published_at] is null;--> statement-breakpoint
+CREATE INDEX [outbox_unpublished_key_idx] ON [payments].[outbox] ([key],[id]) WHERE [published_at] is null;

@@ -1,0 +1,404 @@
+/**
+ * What can be proved about the SQL Server stores without a server:
+ * 1. every statement they issue, rendered by the driver's own dialect (`toSQL()`), is T-SQL of the intended
+ *    shape: bracketed identifiers, `@parN` parameters, OUTPUT instead of RETURNING, TOP instead of LIMIT,
+ *    the lock hints, insert-or-nothing instead of ON CONFLICT;
+ * 2. the stores issue exactly those statements (same builders, run against a recording client), in the
+ *    transactions intended, at READ COMMITTED, and decode what the driver returns.
+ * Whether SQL Server accepts and honours them is `store.mssql.int.test.ts`'s job (needs a container engine).
+ */
+import { randomUUID } from 'node:crypto';
+import { drizzle } from 'drizzle-orm/node-mssql';
+import mssql from 'mssql';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { AT, newOrder, notification, outboxRecord, payment, shipment } from '../contract/fixtures.ts';
+import * as orderStatements from '../orders/statements.mssql.ts';
+import { ordersInbox, ordersOutbox } from '../orders/schema.mssql.ts';
+import { createOrdersStore } from '../orders/store.mssql.ts';
+import * as paymentStatements from '../payments/statements.mssql.ts';
+import { createPaymentsStore } from '../payments/store.mssql.ts';
+import type { MssqlDb } from './connect.ts';
+import * as messaging from './messaging-statements.ts';
+import { acquireMigrationLockStatement, releaseMigrationLockStatement } from './migrate.ts';
+import { createRecordingClient, type RecordedQuery } from './recording-client.ts';
+
+const mock = drizzle.mock() as unknown as MssqlDb;
+const ORDER = newOrder({ id: 'ord-Case-1', amountMinor: 2n ** 53n + 1n });
+const UPDATE = { status: 'CONFIRMED', paymentStatus: 'PAID', failureReason: null, updatedAt: AT } as const;
+const EXPECTED = { status: 'PENDING', paymentStatus: 'NOT_PAID' } as const;
+const PAYMENT = payment({ amountMinor: 2n ** 63n - 1n });
+const IDEMPOTENCY = { key: 'idem-1', requestHash: 'h1', orderId: ORDER.id, createdAt: AT };
+const SHIPMENT = shipment(ORDER.id);
+const NOTIFICATION = notification(ORDER.id);
+
+type Rendered = { toSQL(): { sql: string; params: unknown[] } };
+const render = (s: Rendered) => s.toSQL();
+
+/** Every statement builder of both stores, the shared outbox/inbox and migrations. */
+const STATEMENTS: [string, () => Rendered][] = [
+  ['orders.insertOrder', () => orderStatements.insertOrder(mock, ORDER)],
+  ['orders.findOrder', () => orderStatements.findOrder(mock, ORDER.id)],
+  ['orders.lockOrder', () => orderStatements.lockOrder(mock, ORDER.id)],
+  ['orders.updateOrder', () => orderStatements.updateOrder(mock, ORDER.id, EXPECTED, UPDATE)],
+  ['orders.claimIdempotencyKey', () => orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY)],
+  ['orders.findIdempotencyKey', () => orderStatements.findIdempotencyKey(mock, 'idem-1')],
+  ['orders.insertShipment', () => orderStatements.insertShipment(mock, SHIPMENT)],
+  ['orders.findShipment', () => orderStatements.findShipment(mock, ORDER.id)],
+  ['orders.insertNotification', () => orderStatements.insertNotification(mock, NOTIFICATION)],
+  ['orders.listNotifications', () => orderStatements.listNotifications(mock, ORDER.id)],
+  ['payments.insertPayment', () => paymentStatements.insertPayment(mock, PAYMENT)],
+  ['payments.findPaymentByOrder', () => paymentStatements.findPaymentByOrder(mock, PAYMENT.orderId)],
+  ['outbox.append', () => messaging.appendOutboxStatement(mock, ordersOutbox, [outboxRecord(), outboxRecord()])],
+  ['outbox.claimLock', () => messaging.claimLockStatement(mock, ordersOutbox, 10_000)],
+  ['outbox.claim', () => messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_000)],
+  ['outbox.markPublished', () => messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n])],
+  ['outbox.release', () => messaging.releaseStatement(mock, ordersOutbox, [3n])],
+  ['outbox.pendingCount', () => messaging.pendingCountStatement(mock, ordersOutbox)],
+  ['inbox.record', () => messaging.recordInboxStatement(mock, ordersInbox, 'shipping', randomUUID())],
+  ['migrations.lock', () => acquireMigrationLockStatement(mock, 120_000)],
+  ['migrations.unlock', () => releaseMigrationLockStatement(mock)],
+];
+
+/** `insert … output INSERTED.… select <values> where not exists (… with (updlock, holdlock) where <key>)`. */
+const insertOrNothing = (table: string, key: string) =>
+  new RegExp(
+    `^insert into ${esc(table)} \\([^)]+\\) output INSERTED\\.\\[\\w+\\](, INSERTED\\.\\[\\w+\\])* ` +
+      `select @par0(, (@par\\d+|sysutcdatetime\\(\\)))* ` +
+      `where not exists \\(select 1 from ${esc(table)} as \\[existing\\] with \\(updlock, holdlock\\) where ${key}\\)$`,
+  );
+const esc = (text: string) => text.replace(/[[\]().*+?^$|\\]/g, '\\$&');
+
+describe('SQL Server statements, rendered', () => {
+  it.each(STATEMENTS)('%s is T-SQL: [brackets], @parN parameters, no LIMIT / RETURNING / ON CONFLICT', (_name, build) => {
+    const { sql, params } = render(build());
+    expect(sql).not.toMatch(/\blimit\b|\breturning\b|\bon conflict\b|\bfor update\b|skip locked|\$\d|"|`/i);
+    expect(sql).not.toMatch(/\boffset\b(?![\s\S]*\bfetch\b)/i);
+    // Parameters are numbered @par0…@parN-1, each used, one per value.
+    const used = new Set([...sql.matchAll(/@par(\d+)/g)].map((m) => Number(m[1])));
+    expect([...used].sort((a, b) => a - b)).toEqual(params.map((_, i) => i));
+    // Schema-qualified tables, always bracketed.
+    expect(sql).not.toMatch(/\b(orders|payments)\.(orders|outbox|inbox|payments|shipments)\b/);
+  });
+
+  it('insert-or-nothing: OUTPUT inserted row, NOT EXISTS probe under UPDLOCK, HOLDLOCK on exactly the key', () => {
+    const cases: [Rendered, string, string][] = [
+      [orderStatements.insertOrder(mock, ORDER), '[orders].[orders]', '\\[existing\\]\\.\\[id\\] = @par8'],
+      [orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY), '[orders].[idempotency_keys]', '\\[existing\\]\\.\\[key\\] = @par4'],
+      [orderStatements.insertShipment(mock, SHIPMENT), '[orders].[shipments]', '\\[existing\\]\\.\\[order_id\\] = @par4'],
+      [
+        orderStatements.insertNotification(mock, NOTIFICATION),
+        '[orders].[notifications]',
+        '\\[existing\\]\\.\\[order_id\\] = @par6 and \\[existing\\]\\.\\[kind\\] = @par7',
+      ],
+      [paymentStatements.insertPayment(mock, PAYMENT), '[payments].[payments]', '\\[existing\\]\\.\\[order_id\\] = @par8'],
+      [
+        messaging.recordInboxStatement(mock, ordersInbox, 'c', randomUUID()),
+        '[orders].[inbox]',
+        '\\[existing\\]\\.\\[consumer\\] = @par2 and \\[existing\\]\\.\\[event_id\\] = @par3',
+      ],
+    ];
+    for (const [statement, table, key] of cases) expect(render(statement).sql).toMatch(insertOrNothing(table, key));
+  });
+
+  it('insertOrder writes every column, money as a bigint parameter, and probes the same id', () => {
+    const { sql, params } = render(orderStatements.insertOrder(mock, ORDER));
+    expect(sql).toBe(
+      'insert into [orders].[orders] ([id], [amount_minor], [currency], [status], [payment_status], [failure_reason], [created_at], [updated_at]) ' +
+        'output INSERTED.[id], INSERTED.[amount_minor], INSERTED.[currency], INSERTED.[status], INSERTED.[payment_status], INSERTED.[failure_reason], INSERTED.[created_at], INSERTED.[updated_at] ' +
+        'select @par0, @par1, @par2, @par3, @par4, @par5, @par6, @par7 ' +
+        'where not exists (select 1 from [orders].[orders] as [existing] with (updlock, holdlock) where [existing].[id] = @par8)',
+    );
+    expect(params).toEqual([ORDER.id, 2n ** 53n + 1n, 'USD', 'PENDING', 'NOT_PAID', null, AT, AT, ORDER.id]);
+    expect(typeof params[1]).toBe('bigint');
+  });
+
+  it('the inbox row takes its handled_at from the column default, sysutcdatetime()', () => {
+    expect(render(messaging.recordInboxStatement(mock, ordersInbox, 'c', 'e')).sql).toContain(
+      'select @par0, @par1, sysutcdatetime() where not exists',
+    );
+  });
+
+  it('lockOrder reads the row WITH (UPDLOCK, ROWLOCK)', () => {
+    expect(render(orderStatements.lockOrder(mock, ORDER.id))).toEqual({
+      sql:
+        'select [id], [amount_minor], [currency], [status], [payment_status], [failure_reason], [created_at], [updated_at] ' +
+        'from [orders].[orders] with (updlock, rowlock) where [id] = @par0',
+      params: [ORDER.id],
+    });
+  });
+
+  it('updateOrder is a compare-and-set on both statuses with OUTPUT INSERTED.[id]', () => {
+    const { sql, params } = render(orderStatements.updateOrder(mock, ORDER.id, EXPECTED, UPDATE));
+    expect(sql).toBe(
+      'update [orders].[orders] set [status] = @par0, [payment_status] = @par1, [failure_reason] = @par2, [updated_at] = @par3 ' +
+        'output INSERTED.[id] where (([orders].[orders].[id] = @par4) and ([orders].[orders].[status] = @par5) and ([orders].[orders].[payment_status] = @par6))',
+    );
+    expect(params).toEqual(['CONFIRMED', 'PAID', null, AT, ORDER.id, 'PENDING', 'NOT_PAID']);
+  });
+
+  it('the outbox claim is a TOP … ORDER BY CTE with UPDLOCK, READPAST, ROWLOCK, updated through the CTE with OUTPUT', () => {
+    const { sql, params } = render(messaging.claimOutboxStatement(mock, ordersOutbox, 25, 30_000));
+    const columns = ['id', 'event_id', 'topic', 'key', 'value', 'headers', 'created_at', 'published_at', 'lease_until', 'attempts'];
+    expect(sql).toBe(
+      `with [claimable] as (select top (@par0) ${columns.map((c) => `[candidate].[${c}]`).join(', ')} ` +
+        'from [orders].[outbox] as [candidate] with (updlock, readpast, rowlock) ' +
+        'where [candidate].[published_at] is null and ([candidate].[lease_until] is null or [candidate].[lease_until] < sysutcdatetime()) ' +
+        'and not exists (select 1 from [orders].[outbox] as [earlier] where [earlier].[key] = [candidate].[key] and [earlier].[id] < [candidate].[id] ' +
+        'and [earlier].[published_at] is null and [earlier].[lease_until] >= sysutcdatetime()) ' +
+        'order by [candidate].[id]) ' +
+        'update [claimable] set [lease_until] = dateadd(millisecond, @par1, sysutcdatetime()), [attempts] = [attempts] + 1 ' +
+        `output ${columns.map((c) => `inserted.[${c}]`).join(', ')}`,
+    );
+    expect(params).toEqual([25, 30_000]);
+    // The probe for an earlier leased row of the same key must not skip locked rows.
+    expect(sql.match(/readpast/g)).toHaveLength(1);
+  });
+
+  it('claims are serialised per outbox table by a transaction-owned application lock', () => {
+    expect(render(messaging.claimLockStatement(mock, ordersOutbox, 10_000))).toEqual({
+      sql: "declare @status int; exec @status = sp_getapplock @Resource = @par0, @LockMode = 'Exclusive', @LockOwner = 'Transaction', @LockTimeout = @par1; select @status as [status]",
+      params: ['orders.outbox:claim', 10_000],
+    });
+    expect(render(acquireMigrationLockStatement(mock, 5_000)).sql).toContain("@LockOwner = 'Session'");
+    expect(render(acquireMigrationLockStatement(mock, 5_000)).params).toEqual(['orderflow:migrations', 5_000]);
+  });
+
+  it('appendOutbox inserts through INSERT … SELECT … ORDER BY so identity values follow the given order', () => {
+    const records = [outboxRecord({ headers: { a: 'b' } }), outboxRecord({ headers: {} })];
+    const { sql, params } = render(messaging.appendOutboxStatement(mock, ordersOutbox, records));
+    expect(sql).toBe(
+      'insert into [orders].[outbox] ([event_id], [topic], [key], [value], [headers]) ' +
+        'select [event_id], [topic], [key], [value], [headers] ' +
+        'from (values (@par0, @par1, @par2, @par3, @par4, 0), (@par5, @par6, @par7, @par8, @par9, 1)) ' +
+        'as [rows] ([event_id], [topic], [key], [value], [headers], [ord]) order by [ord]',
+    );
+    expect(params[4]).toBe('{"a":"b"}');
+    expect(params[9]).toBe('{}');
+  });
+
+  it('stays under the 2 100-parameter limit: 400 outbox rows or 1 000 ids per statement', () => {
+    const full = Array.from({ length: messaging.OUTBOX_ROWS_PER_STATEMENT }, () => outboxRecord());
+    expect(render(messaging.appendOutboxStatement(mock, ordersOutbox, full)).params.length).toBeLessThan(2100);
+    expect(() => messaging.appendOutboxStatement(mock, ordersOutbox, [...full, outboxRecord()])).toThrow(RangeError);
+    const ids = Array.from({ length: messaging.IDS_PER_STATEMENT }, (_, i) => BigInt(i + 1));
+    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, ids)).params.length).toBeLessThan(2100);
+  });
+
+  it('marks published / releases only unpublished rows, and counts unpublished rows', () => {
+    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n]))).toEqual({
+      sql: 'update [orders].[outbox] set [published_at] = sysutcdatetime(), [lease_until] = @par0 where (([orders].[outbox].[id] in (@par1, @par2)) and (([orders].[outbox].[published_at] is null)))',
+      params: [null, 1n, 2n],
+    });
+    expect(render(messaging.releaseStatement(mock, ordersOutbox, [3n])).sql).toBe(
+      'update [orders].[outbox] set [lease_until] = @par0 where (([orders].[outbox].[id] in (@par1)) and (([orders].[outbox].[published_at] is null)))',
+    );
+    expect(render(messaging.pendingCountStatement(mock, ordersOutbox)).sql).toBe(
+      'select count(*) from [orders].[outbox] where ([orders].[outbox].[published_at] is null)',
+    );
+  });
+
+  it('reads use TOP-free typed selects in schema [orders] / [payments]', () => {
+    expect(render(orderStatements.listNotifications(mock, ORDER.id)).sql).toMatch(
+      /from \[orders\]\.\[notifications\] where .* order by \[orders\]\.\[notifications\]\.\[created_at\] asc, \[orders\]\.\[notifications\]\.\[id\] asc$/,
+    );
+    expect(render(paymentStatements.findPaymentByOrder(mock, 'o')).sql).toMatch(
+      /^select .* from \[payments\]\.\[payments\] where \[payments\]\.\[payments\]\.\[order_id\] = @par0$/,
+    );
+  });
+});
+
+describe('SQL Server stores issue exactly those statements (recording client)', () => {
+  const rec = createRecordingClient();
+  const orders = createOrdersStore(rec.connection);
+  const payments = createPaymentsStore(rec.connection);
+  const sent = () => rec.queries().map((q) => ({ sql: q.sql, params: q.params }));
+  const expected = (...statements: Rendered[]) => statements.map(render);
+  const orderRow = (id: string, amount: string) => [id, amount, 'USD', 'PENDING', 'NOT_PAID', null, AT, AT];
+  const isInsert = (q: RecordedQuery) => q.sql.startsWith('insert');
+  beforeEach(() => rec.clear());
+
+  it('insertOrder: one insert-or-nothing; decodes the OUTPUT row (bigint beyond 2^53 from the driver string)', async () => {
+    rec.respond((q) => (isInsert(q) ? { recordset: [orderRow(ORDER.id, '9007199254740993')] } : undefined));
+    const result = await orders.repo.insertOrder(ORDER);
+    expect(sent()).toEqual(expected(orderStatements.insertOrder(mock, ORDER)));
+    expect(result).toEqual({
+      created: true,
+      order: { ...ORDER, status: 'PENDING', paymentStatus: 'NOT_PAID', failureReason: null, updatedAt: AT },
+    });
+    expect(result.order.amountMinor).toBe(9007199254740993n);
+  });
+
+  it('insertOrder on a duplicate: the insert outputs nothing, then the winner is read back', async () => {
+    rec.respond((q) => (isInsert(q) ? undefined : { recordset: [orderRow(ORDER.id, '5050')] }));
+    const result = await orders.repo.insertOrder(ORDER);
+    expect(sent()).toEqual(expected(orderStatements.insertOrder(mock, ORDER), orderStatements.findOrder(mock, ORDER.id)));
+    expect(result.created).toBe(false);
+    expect(result.order.amountMinor).toBe(5050n);
+  });
+
+  it('a transaction runs at READ COMMITTED, its statements inside it, and commits', async () => {
+    rec.respond((q) => (q.sql.includes('updlock, rowlock') ? { recordset: [{ id: ORDER.id, amount_minor: '1', currency: 'USD', status: 'PENDING', payment_status: 'NOT_PAID', failure_reason: null, created_at: AT, updated_at: AT }] } : { recordset: [[ORDER.id]] }));
+    const result = await orders.transaction(async (tx) => {
+      const locked = await tx.repo.lockOrder(ORDER.id);
+      const changed = await tx.repo.updateOrder(ORDER.id, EXPECTED, UPDATE);
+      return { locked, changed };
+    });
+    expect(result.locked?.amountMinor).toBe(1n);
+    expect(result.changed).toBe(true);
+    expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'query', 'commit']);
+    expect(rec.events[0]).toMatchObject({ isolationLevel: mssql.ISOLATION_LEVEL.READ_COMMITTED });
+    expect(rec.queries().every((q) => q.transaction === rec.queries()[0]!.transaction && q.transaction > 0)).toBe(true);
+    expect(sent()).toEqual(
+      expected(orderStatements.lockOrder(mock, ORDER.id), orderStatements.updateOrder(mock, ORDER.id, EXPECTED, UPDATE)),
+    );
+  });
+
+  it('a throwing callback rolls the transaction back and rethrows', async () => {
+    const boom = new Error('handler failed');
+    await expect(
+      orders.transaction(async (tx) => {
+        await tx.appendOutbox([outboxRecord()]);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'rollback']);
+  });
+
+  it('updateOrder reports false when the OUTPUT is empty (the expected state was stale)', async () => {
+    expect(await orders.repo.updateOrder(ORDER.id, EXPECTED, UPDATE)).toBe(false);
+  });
+
+  it('the other orders methods: idempotency key (duplicate → read back), shipment, notification, list', async () => {
+    rec.respond((q) =>
+      q.sql.startsWith('select [key]') ? { recordset: [[IDEMPOTENCY.key, 'first', ORDER.id, AT]] }
+      : q.sql.startsWith('insert into [orders].[shipments]') ? { recordset: [[ORDER.id, SHIPMENT.trackingId, 'sim-post', AT]] }
+      : q.sql.startsWith('select [id], [order_id]') ? { recordset: [[NOTIFICATION.id.toUpperCase(), ORDER.id, 'payment-failed', 'email', 'm', AT]] }
+      : undefined,
+    );
+    const claimed = await orders.repo.claimIdempotencyKey(IDEMPOTENCY);
+    const shipped = await orders.repo.insertShipment(SHIPMENT);
+    const notified = await orders.repo.insertNotification(NOTIFICATION);
+    const listed = await orders.repo.listNotifications(ORDER.id);
+    expect(claimed).toEqual({ created: false, record: { ...IDEMPOTENCY, requestHash: 'first' } });
+    expect(shipped).toBe(true);
+    expect(notified).toBe(false);
+    expect(listed[0]?.id).toBe(NOTIFICATION.id); // upper-case GUID from the driver, lower case to the caller
+    expect(sent()).toEqual(
+      expected(
+        orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY),
+        orderStatements.findIdempotencyKey(mock, IDEMPOTENCY.key),
+        orderStatements.insertShipment(mock, SHIPMENT),
+        orderStatements.insertNotification(mock, NOTIFICATION),
+        orderStatements.listNotifications(mock, ORDER.id),
+      ),
+    );
+  });
+
+  it('insertPayment: GUIDs come back lower case, 2^63 - 1 exactly', async () => {
+    rec.respond((q) =>
+      isInsert(q)
+        ? { recordset: [[PAYMENT.id.toUpperCase(), PAYMENT.orderId, '9223372036854775807', 'USD', 'COMPLETED', null, PAYMENT.providerRef, AT]] }
+        : undefined,
+    );
+    expect(await payments.repo.insertPayment(PAYMENT)).toEqual({ created: true, payment: PAYMENT });
+    expect(sent()).toEqual(expected(paymentStatements.insertPayment(mock, PAYMENT)));
+  });
+
+  it('recordInbox: true when the insert output a row, false on a duplicate', async () => {
+    const eventId = randomUUID();
+    rec.respond((q) => (q.params[0] === 'first' ? { recordset: [['first', eventId.toUpperCase(), AT]] } : undefined));
+    const results = await orders.transaction(async (tx) => [
+      await tx.recordInbox('first', eventId),
+      await tx.recordInbox('again', eventId),
+    ]);
+    expect(results).toEqual([true, false]);
+    expect(sent()).toEqual(
+      expected(
+        messaging.recordInboxStatement(mock, ordersInbox, 'first', eventId),
+        messaging.recordInboxStatement(mock, ordersInbox, 'again', eventId),
+      ),
+    );
+  });
+
+  it('appendOutbox splits into statements of 400 rows, in order, inside the caller transaction', async () => {
+    const records = Array.from({ length: 401 }, () => outboxRecord());
+    await orders.transaction((tx) => tx.appendOutbox(records));
+    expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'query', 'commit']);
+    expect(sent()).toEqual(
+      expected(
+        messaging.appendOutboxStatement(mock, ordersOutbox, records.slice(0, 400)),
+        messaging.appendOutboxStatement(mock, ordersOutbox, records.slice(400)),
+      ),
+    );
+  });
+
+  it('claim: one transaction of claim lock + claim statement; rows decoded and sorted by id', async () => {
+    const [a, b] = [outboxRecord(), outboxRecord({ headers: {} })];
+    const raw = (id: string, r: typeof a) => ({
+      id,
+      event_id: r.eventId.toUpperCase(),
+      topic: r.topic,
+      key: r.key,
+      value: r.value,
+      headers: JSON.stringify(r.headers),
+      created_at: AT,
+      published_at: null,
+      lease_until: AT,
+      attempts: 1,
+    });
+    rec.respond((q) =>
+      q.sql.includes('sp_getapplock') ? { recordset: [{ status: 0 }] } : { recordset: [raw('12', b), raw('7', a)] },
+    );
+    const claimed = await orders.outbox.claim(10, 60_000.4);
+    expect(claimed).toEqual([
+      { ...a, id: 7n, createdAt: AT, attempts: 1 },
+      { ...b, id: 12n, createdAt: AT, attempts: 1 },
+    ]);
+    expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'query', 'commit']);
+    expect(rec.events[0]).toMatchObject({ isolationLevel: mssql.ISOLATION_LEVEL.READ_COMMITTED });
+    expect(sent()).toEqual(
+      expected(
+        messaging.claimLockStatement(mock, ordersOutbox, 10_000),
+        messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_001),
+      ),
+    );
+  });
+
+  it('claim fails (and rolls back) when the claim lock is not granted', async () => {
+    rec.respond((q) => (q.sql.includes('sp_getapplock') ? { recordset: [{ status: -1 }] } : undefined));
+    await expect(orders.outbox.claim(1, 1000)).rejects.toThrow(/claim lock not granted \(sp_getapplock status -1\)/);
+    expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'rollback']);
+    await expect(orders.outbox.claim(0, 1000)).rejects.toThrow(RangeError);
+  });
+
+  it('markPublished / release chunk ids by 1 000; empty lists send nothing; pendingCount reads count(*)', async () => {
+    const ids = Array.from({ length: 2001 }, (_, i) => BigInt(i + 1));
+    await orders.outbox.markPublished(ids);
+    await orders.outbox.markPublished([]);
+    await orders.outbox.release([5n]);
+    await orders.outbox.release([]);
+    expect(sent()).toEqual(
+      expected(
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(0, 1000)),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(1000, 2000)),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(2000)),
+        messaging.releaseStatement(mock, ordersOutbox, [5n]),
+      ),
+    );
+    rec.clear();
+    rec.respond(() => ({ recordset: [[3]] }));
+    expect(await payments.outbox.pendingCount()).toBe(3);
+  });
+});
+
+// Keeps the list above complete: a new statement builder must be added to STATEMENTS.
+it('STATEMENTS covers every exported statement builder', () => {
+  const builders = [
+    ...Object.keys(orderStatements).map((k) => `orders.${k}`),
+    ...Object.keys(paymentStatements).map((k) => `payments.${k}`),
+  ];
+  const listed = new Set(STATEMENTS.map(([name]) => name));
+  for (const name of builders) expect(listed, name).toContain(name);
+  const messagingBuilders = Object.entries(messaging).filter(([, v]) => typeof v === 'function').length;
+  expect(STATEMENTS.filter(([n]) => n.startsWith('outbox.') || n.startsWith('inbox.'))).toHaveLength(messagingBuilders);
+});

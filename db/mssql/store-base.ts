@@ -1,0 +1,71 @@
+/**
+ * The generic SQL Server `TransactionalStore`: transactions at READ COMMITTED, outbox and inbox from the
+ * shared messaging code, and the service repository built over the database or the transaction.
+ *
+ * Isolation: READ COMMITTED, and the stores are correct whether the database has READ_COMMITTED_SNAPSHOT
+ * ON or OFF (nothing assumes either). Every read that decides a write takes its lock explicitly:
+ * `UPDLOCK, HOLDLOCK` in insert-or-nothing probes, `UPDLOCK, ROWLOCK` in `lockOrder`, `UPDLOCK, READPAST,
+ * ROWLOCK` in the outbox claim, and CAS updates lock the row they change. Those hints force locking reads
+ * even when plain reads would use row versions, and a read-back after a lost insert runs after the winner
+ * committed (the probe waited for it), so it sees the winner under either setting.
+ *
+ * One transaction holds one pooled connection and runs its statements one at a time (the mssql driver
+ * refuses parallel requests in a transaction; the stores always await each statement).
+ * @module
+ */
+import { sql } from 'drizzle-orm';
+import type { TransactionalStore } from '../../runtime/store.ts';
+import type { MssqlDatabase, MssqlDb } from './connect.ts';
+import type { MessagingTables } from './messaging-schema.ts';
+import { appendOutbox, createOutboxPort, recordInbox } from './messaging-store.ts';
+
+/** A service store over SQL Server. `connection` is exposed for `migrate(store)` and tests. */
+export interface MssqlStore<Repo> extends TransactionalStore<Repo> {
+  readonly db: MssqlDb;
+  readonly connection: Pick<MssqlDatabase, 'config' | 'target'>;
+  /** Closes the connection the store was given a `close` for; otherwise does nothing. */
+  close(): Promise<void>;
+}
+
+export interface MssqlStoreOptions<Repo> {
+  service: string;
+  connection: Pick<MssqlDatabase, 'db' | 'config' | 'target'>;
+  tables: MessagingTables;
+  /** Builds the repository over the database (autocommit) or a transaction. */
+  createRepo: (db: MssqlDb) => Repo;
+  close?: () => Promise<void>;
+}
+
+/** Assembles a service store; used by `createOrdersStore` / `createPaymentsStore` in `*.mssql.ts`. */
+export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlStore<Repo> {
+  const { connection, tables, createRepo } = options;
+  const { db } = connection;
+  return {
+    service: options.service,
+    db,
+    connection,
+    repo: createRepo(db),
+    outbox: createOutboxPort(db, tables.outbox),
+    transaction(fn) {
+      return db.transaction(
+        (tx) =>
+          fn({
+            repo: createRepo(tx),
+            appendOutbox: (records) => appendOutbox(tx, tables.outbox, records),
+            recordInbox: (consumer, eventId) => recordInbox(tx, tables.inbox, consumer, eventId),
+          }),
+        { isolationLevel: 'read committed' },
+      );
+    },
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    close: options.close ?? (async () => {}),
+  };
+}
+
+/** The row that made an insert-or-nothing a no-op; missing only if it was deleted in between. */
+export function mustExist<T>(row: T | undefined, what: string, key: string): T {
+  if (row === undefined) throw new Error(`${what} ${key} conflicted on insert but could not be read back`);
+  return row;
+}
