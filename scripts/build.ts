@@ -1,22 +1,24 @@
 /**
  * `npm run build`: the deployable bundles.
  *
- *   dist/main.js      the container entry point (app/main.ts: serve <id…|all>, migrate, topics)
- *   dist/gateway.js   the gateway (app/gateway-main.ts)
- *   dist/migrations/  drizzle-kit migrations (db/migrations), found by db/migrations-root.ts at ./migrations
- *   dist/*.wasm, dist/pglite.data  PGlite's runtime files (it loads them from next to the code that runs it)
+ *   dist/main.js         the container entry point (app/main.ts: serve <id…|all>, migrate, topics)
+ *   dist/gateway.js      the gateway (app/gateway-main.ts)
+ *   dist/migrations/     drizzle-kit migrations (db/migrations); db/migrations-root.ts finds them at ./migrations
+ *   dist/pglite.wasm, pglite.data, initdb.wasm   PGlite's runtime files: it loads them relative to the code
+ *                        that runs it, and in a bundle that is the bundle
+ *   dist/package.json    `{"type":"module"}`, so dist/ runs wherever it is copied (the image holds only dist/)
  *
- * ESM for Node 20 with sourcemaps. Everything is bundled (no node_modules at run time); CJS dependencies
- * (pino, kafkajs, mssql, pg) call `require`, hence the createRequire banner.
+ * ESM for Node 20, minified, with source maps (run with `node --enable-source-maps`). Every dependency is
+ * bundled, so nothing stays external and no node_modules are needed at run time; the CJS ones (pino,
+ * kafkajs, mssql, pg) call `require`, hence the createRequire banner.
  * @module
  */
-import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist');
 
 /** The bundles: output name → entry source. */
 export const ENTRY_POINTS = { main: 'app/main.ts', gateway: 'app/gateway-main.ts' } as const;
@@ -26,15 +28,27 @@ const BANNER = [
   'const require = __orderflowCreateRequire(import.meta.url);',
 ].join('\n');
 
-/** Files PGlite fetches with `new URL('./<file>', import.meta.url)`; in a bundle that URL is the bundle's. */
+/** Files PGlite fetches with `new URL('./<file>', import.meta.url)`. */
 const PGLITE_ASSETS = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
 
-async function main(): Promise<void> {
+export interface BuildResult {
+  outdir: string;
+  ms: number;
+  /** Size in bytes of each file written, by path relative to `outdir` (maps and migrations left out). */
+  sizes: Record<string, number>;
+}
+
+/**
+ * Builds every bundle into `outdir` (emptied first).
+ * @example const { sizes } = await buildBundles({ outdir: 'dist' });
+ */
+export async function buildBundles(options: { outdir?: string } = {}): Promise<BuildResult> {
   const started = performance.now();
+  const outdir = options.outdir ?? join(root, 'dist');
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
-  // One self-contained file per entry (no code splitting): the gateway image path stays small, and every
-  // module's `import.meta.url` is the bundle's own, which the asset and migration lookups rely on.
+  // One self-contained file per entry (no code splitting): each is loaded alone, and every module's
+  // `import.meta.url` is the bundle's own, which the PGlite asset and migration lookups rely on.
   const results = await Promise.all(
     Object.entries(ENTRY_POINTS).map(([name, entry]) =>
       build({
@@ -58,26 +72,39 @@ async function main(): Promise<void> {
       }),
     ),
   );
-  const pgliteDist = join(root, 'node_modules/@electric-sql/pglite/dist');
+  await writeFile(join(outdir, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
+  const pgliteDist = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
   await Promise.all(PGLITE_ASSETS.map((file) => cp(join(pgliteDist, file), join(outdir, file))));
   await cp(join(root, 'db/migrations'), join(outdir, 'migrations'), { recursive: true });
 
-  const lines: string[] = [];
-  const outputs = results.flatMap((result) => Object.entries(result.metafile.outputs));
-  for (const [file, output] of outputs) {
-    if (file.endsWith('.map')) continue;
-    lines.push(`  ${relative(root, file).padEnd(40)} ${kib(output.bytes)}`);
+  const sizes: Record<string, number> = {};
+  for (const result of results) {
+    for (const [file, output] of Object.entries(result.metafile.outputs)) {
+      if (!file.endsWith('.map')) sizes[relative(outdir, join(root, file))] = output.bytes;
+    }
   }
-  for (const file of PGLITE_ASSETS)
-    lines.push(`  ${`dist/${file}`.padEnd(40)} ${kib((await stat(join(outdir, file))).size)}`);
-  process.stdout.write(`built in ${Math.round(performance.now() - started)} ms\n${lines.join('\n')}\n`);
+  for (const file of PGLITE_ASSETS) sizes[file] = (await stat(join(outdir, file))).size;
+  return { outdir, ms: Math.round(performance.now() - started), sizes };
 }
 
-function kib(bytes: number): string {
-  return `${(bytes / 1024).toFixed(0).padStart(6)} KiB`;
+/** `1234567` → `1206 KiB`. */
+export function kib(bytes: number): string {
+  return `${Math.round(bytes / 1024)} KiB`;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`build failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  buildBundles().then(
+    ({ outdir, ms, sizes }) => {
+      const lines = Object.entries(sizes).map(
+        ([file, bytes]) => `  ${file.padEnd(22)} ${kib(bytes).padStart(9)}`,
+      );
+      process.stdout.write(
+        `built ${relative(process.cwd(), outdir) || '.'}/ in ${ms} ms\n${lines.join('\n')}\n`,
+      );
+    },
+    (error: unknown) => {
+      process.stderr.write(`build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
