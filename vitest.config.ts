@@ -23,6 +23,8 @@ export default defineConfig({
         },
       },
     ],
+    // Probes once for a container runtime and provides it to the testcontainers suites (REQUIRE_DOCKER=1: strict).
+    globalSetup: ['./test/setup/containers.global.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default'] : ['default'],
