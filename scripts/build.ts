@@ -14,6 +14,7 @@
  * @module
  */
 import { cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -73,7 +74,7 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
     ),
   );
   await writeFile(join(outdir, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
-  const pgliteDist = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  const pgliteDist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
   await Promise.all(PGLITE_ASSETS.map((file) => cp(join(pgliteDist, file), join(outdir, file))));
   await cp(join(root, 'db/migrations'), join(outdir, 'migrations'), { recursive: true });
 

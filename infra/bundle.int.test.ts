@@ -1,0 +1,242 @@
+/**
+ * Bundle smoke test: what the image runs, run here. Builds dist/ into a temporary folder outside the
+ * repository (so, as in the image, no node_modules can be found), then as child processes:
+ *   `main.js topics` and `main.js migrate` (the one-shot jobs), `main.js serve get-order` and
+ *   `main.js serve process-payment` (two function containers) and `gateway.js`,
+ * against the embedded broker (started here, port 0) and PGlite in a data dir — and, when DATABASE_URL points
+ * at a PostgreSQL server, again against a scratch database there. Prints cold start (spawn → first 200 on
+ * /healthz) and RSS per process; asserts only that everything answers and stops cleanly, never timings.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topicSpecs } from '../app/system.ts';
+import { PaymentRequested } from '../contracts/events.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../db/postgres/scratch-database.ts';
+import { type RunningBroker, silentLogger, startBroker } from '../local/kafka-broker/index.ts';
+import { encodeEvent } from '../runtime/codec.ts';
+import { createKafkaClient, sharedProducer } from '../runtime/kafka/client.ts';
+import { kafkaPublisher } from '../runtime/kafka/publisher.ts';
+import { headerText, readTopic, testLogger, waitFor } from '../runtime/kafka/test-kit.ts';
+import { buildBundles, kib } from '../scripts/build.ts';
+
+const PARTITIONS = 3;
+
+interface Started {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  coldStartMs: number;
+  rssMiB: number;
+  output: string[];
+}
+
+let workdir: string;
+let dist: string;
+let broker: RunningBroker;
+const report: string[] = [];
+
+/** Environment of a child: only what is given (never this process's DATABASE_URL and friends). */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'info', ...env };
+}
+
+function run(bundle: string, args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--enable-source-maps', join(dist, bundle), ...args], {
+    cwd: workdir,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => output.push(line));
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+/** Runs a one-shot command to its end; returns its exit code, duration and output. */
+async function runJob(args: string[], env: Record<string, string>) {
+  const started = performance.now();
+  const { output, exited } = run('main.js', args, env);
+  const code = await exited;
+  return { code, ms: Math.round(performance.now() - started), output };
+}
+
+/** Spawns a long-running bundle and waits for its first 200 on /healthz (listening on a free port). */
+async function startProcess(name: string, bundle: string, args: string[], env: Record<string, string>) {
+  const started = performance.now();
+  const { child, output, exited } = run(bundle, args, { PORT: '0', HOST: '127.0.0.1', ...env });
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  const url = await waitFor(
+    () => {
+      if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode}:\n${output.join('\n')}`);
+      for (const line of output) {
+        const match = /"url":"(http:\/\/[^"]+)"/.exec(line);
+        if (match && /listening/.test(line)) return match[1];
+      }
+      return undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 10, what: `${name} to listen` },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n${output.join('\n')}`);
+  });
+  await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, {
+    timeoutMs: 30_000,
+    intervalMs: 10,
+    what: `${name} /healthz`,
+  });
+  const coldStartMs = Math.round(performance.now() - started);
+  const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  const process: Started = { name, child, url, coldStartMs, rssMiB: Math.round(rssKiB / 1024), output };
+  return { process, exited };
+}
+
+async function stop(started: { process: Started; exited: Promise<number | null> }): Promise<number | null> {
+  started.process.child.kill('SIGTERM');
+  return started.exited;
+}
+
+beforeAll(async () => {
+  workdir = await mkdtemp(join(tmpdir(), 'orderflow-bundle-'));
+  const built = await buildBundles({ outdir: join(workdir, 'dist') });
+  dist = built.outdir;
+  report.push(
+    `build: ${built.ms} ms; ${Object.entries(built.sizes)
+      .map(([file, bytes]) => `${file} ${kib(bytes)}`)
+      .join(', ')}`,
+  );
+  broker = await startBroker({ port: 0, defaultPartitions: PARTITIONS, logger: silentLogger });
+}, 120_000);
+
+afterAll(async () => {
+  await broker?.stop();
+  if (workdir) await rm(workdir, { recursive: true, force: true });
+  process.stdout.write(`\n[bundle smoke test]\n${report.map((line) => `  ${line}`).join('\n')}\n\n`);
+});
+
+describe('the bundles', () => {
+  it('`main.js topics` creates every topic of the manifest with its partition count', async () => {
+    const job = await runJob(['topics'], {
+      KAFKA_BROKERS: broker.brokers.join(','),
+      TOPIC_PARTITIONS: String(PARTITIONS),
+    });
+    expect(job.code, job.output.join('\n')).toBe(0);
+    report.push(`topics job: ${job.ms} ms`);
+    const admin = createKafkaClient({
+      brokers: broker.brokers,
+      clientId: 'bundle-test',
+      logger: testLogger(),
+    }).admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({
+        topics: topicSpecs(PARTITIONS).map((s) => s.topic),
+      });
+      const found = Object.fromEntries(topics.map((t) => [t.name, t.partitions.length]));
+      expect(found).toEqual(Object.fromEntries(topicSpecs(PARTITIONS).map((s) => [s.topic, s.partitions])));
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  const targets: [string, () => Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>][] = [
+    [
+      'PGlite in a data dir',
+      async () => ({ env: { DATA_DIR: join(workdir, 'data') }, cleanup: async () => {} }),
+    ],
+  ];
+  const serverUrl = process.env.DATABASE_URL;
+  if (serverUrl !== undefined && /^postgres(ql)?:\/\//i.test(serverUrl)) {
+    targets.push([
+      'a PostgreSQL server',
+      async () => {
+        const scratch: ScratchDatabase = await createScratchDatabase(serverUrl);
+        return { env: { DATABASE_URL: scratch.url }, cleanup: () => scratch.drop() };
+      },
+    ]);
+  }
+
+  describe.each(targets)('on %s', (target, prepare) => {
+    it('migrate, serve get-order and process-payment, and the gateway: answer, handle an event, stop cleanly', async () => {
+      const { env: dbEnv, cleanup } = await prepare();
+      const kafkaEnv = { KAFKA_BROKERS: broker.brokers.join(','), TOPIC_PARTITIONS: String(PARTITIONS) };
+      const running: { process: Started; exited: Promise<number | null> }[] = [];
+      try {
+        const migrate = await runJob(['migrate'], dbEnv);
+        expect(migrate.code, migrate.output.join('\n')).toBe(0);
+        report.push(`[${target}] migrate job: ${migrate.ms} ms`);
+
+        const [getOrder, processPayment] = await Promise.all([
+          startProcess('serve get-order', 'main.js', ['serve', 'get-order'], { ...dbEnv, ...kafkaEnv }),
+          startProcess('serve process-payment', 'main.js', ['serve'], {
+            ...dbEnv,
+            ...kafkaEnv,
+            FUNCTION_ID: 'process-payment',
+          }),
+        ]);
+        running.push(getOrder, processPayment);
+        const gateway = await startProcess('gateway', 'gateway.js', [], {
+          UPSTREAM_GET_ORDER: getOrder.process.url,
+          UPSTREAM_CREATE_ORDER: getOrder.process.url,
+        });
+        running.push(gateway);
+
+        // HTTP: client → gateway bundle → get-order bundle → database, and back with the ids.
+        const res = await fetch(`${gateway.process.url}/orders/smoke-missing`, {
+          headers: { 'x-request-id': 'smoke-1' },
+        });
+        expect(res.status).toBe(404);
+        expect(await res.json()).toMatchObject({ status: 'error', code: 'not_found', requestId: 'smoke-1' });
+        expect((await fetch(`${gateway.process.url}/readyz`)).status).toBe(200);
+
+        // Events: payment-requests → process-payment bundle → payments DB + outbox → payment-completed.
+        const kafka = createKafkaClient({
+          brokers: broker.brokers,
+          clientId: 'bundle-test',
+          logger: testLogger(),
+        });
+        const completed = await readTopic(kafka, 'payment-completed');
+        const producer = sharedProducer(kafka);
+        await producer.connect();
+        try {
+          const orderId = `smoke-${target.length}-${Date.now()}`;
+          await kafkaPublisher(producer)([
+            encodeEvent(
+              PaymentRequested.create(
+                { orderId, amount: '12.00', currency: 'EUR' },
+                { correlationId: `flow-${orderId}` },
+              ),
+            ),
+          ]);
+          const message = await waitFor(() => completed.messages.find((m) => m.key?.toString() === orderId), {
+            timeoutMs: 30_000,
+            what: 'PaymentCompleted from the bundle',
+          });
+          expect(headerText(message, 'correlation-id')).toBe(`flow-${orderId}`);
+        } finally {
+          await completed.stop();
+          await producer.disconnect();
+        }
+
+        for (const { process: p } of running) {
+          report.push(
+            `[${target}] ${p.name.padEnd(22)} cold start ${String(p.coldStartMs).padStart(5)} ms, RSS ${p.rssMiB} MiB`,
+          );
+        }
+        const codes = await Promise.all(running.splice(0).reverse().map(stop));
+        expect(codes).toEqual([0, 0, 0]);
+      } finally {
+        for (const started of running) started.process.child.kill('SIGKILL');
+        await cleanup();
+      }
+    }, 180_000);
+  });
+});
