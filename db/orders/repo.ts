@@ -65,7 +65,11 @@ export interface OrdersRepo {
    * Writes `update` only if the order still has `expected` status and payment status.
    * Returns false when it changed in between (the caller retries).
    */
-  updateOrder(id: string, expected: Pick<Order, 'status' | 'paymentStatus'>, update: OrderUpdate): Promise<boolean>;
+  updateOrder(
+    id: string,
+    expected: Pick<Order, 'status' | 'paymentStatus'>,
+    update: OrderUpdate,
+  ): Promise<boolean>;
 
   /** Inserts the key unless present; returns the stored record and whether this call created it. */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<{ created: boolean; record: IdempotencyRecord }>;
