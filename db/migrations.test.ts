@@ -53,14 +53,19 @@ async function generateIntoCopy(configPath: string, { dropNewest = false } = {})
 }
 
 describe('checked-in migrations match the schemas', () => {
-  it.concurrent.each(CONFIGS)('%s / %s: drizzle-kit generate finds no changes', async (_dialect, _service, configPath) => {
-    const { output, before, after } = await generateIntoCopy(configPath);
-    expect(output).toMatch(/No schema changes/);
-    expect(after).toEqual(before);
-  });
+  it.concurrent.each(CONFIGS)(
+    '%s / %s: drizzle-kit generate finds no changes',
+    async (_dialect, _service, configPath) => {
+      const { output, before, after } = await generateIntoCopy(configPath);
+      expect(output).toMatch(/No schema changes/);
+      expect(after).toEqual(before);
+    },
+  );
 
   it.concurrent('detects drift: without its newest migration, a schema needs a new one', async () => {
-    const { output, before, after } = await generateIntoCopy('db/drizzle/orders.mssql.config.ts', { dropNewest: true });
+    const { output, before, after } = await generateIntoCopy('db/drizzle/orders.mssql.config.ts', {
+      dropNewest: true,
+    });
     expect(output).not.toMatch(/No schema changes/);
     expect(after).toHaveLength(before.length);
     expect(after.at(-1)).not.toBe(before.at(-1));

@@ -6,7 +6,12 @@
  */
 import type { DatabaseTarget } from '../runtime/config.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
-import { type ConnectLogger, type ConnectRetryOptions, type MssqlDatabase, openMssql } from './mssql/connect.ts';
+import {
+  type ConnectLogger,
+  type ConnectRetryOptions,
+  type MssqlDatabase,
+  openMssql,
+} from './mssql/connect.ts';
 import { migrate as migrateMssql } from './mssql/migrate.ts';
 import type { MssqlStore } from './mssql/store-base.ts';
 import { createOrdersStore as createOrdersMssqlStore } from './orders/store.mssql.ts';
@@ -70,7 +75,8 @@ export async function openStores(
       const target = targetOf(service);
       if (target.dialect === 'mssql') {
         const createMssql = MSSQL_STORES[service];
-        if (createMssql === undefined) throw new Error(`no SQL Server store is defined for service "${service}"`);
+        if (createMssql === undefined)
+          throw new Error(`no SQL Server store is defined for service "${service}"`);
         let connection = mssqlConnections.get(target.url);
         if (connection === undefined) {
           connection = openMssql({

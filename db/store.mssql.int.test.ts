@@ -12,7 +12,11 @@ import { skipLine } from '../test/setup/container-runtime.ts';
 import { concurrently, newOrder, notification, outboxRecord, sleep } from './contract/fixtures.ts';
 import { type MssqlDatabase, openMssql } from './mssql/connect.ts';
 import { migrate } from './mssql/migrate.ts';
-import { createMssqlScratchDatabase, type MssqlScratchDatabase, resetServiceTables } from './mssql/testing.ts';
+import {
+  createMssqlScratchDatabase,
+  type MssqlScratchDatabase,
+  resetServiceTables,
+} from './mssql/testing.ts';
 import { ordersOutbox } from './orders/schema.mssql.ts';
 import { createOrdersStore } from './orders/store.mssql.ts';
 import { createPaymentsStore } from './payments/store.mssql.ts';
@@ -91,7 +95,9 @@ describe.skipIf(!runtime.available)('SQL Server (testcontainers)', () => {
         await resetServiceTables(a.db);
         const total = 300;
         const writer = createOrdersStore(a);
-        await writer.transaction((tx) => tx.appendOutbox(Array.from({ length: total }, () => outboxRecord())));
+        await writer.transaction((tx) =>
+          tx.appendOutbox(Array.from({ length: total }, () => outboxRecord())),
+        );
         const relays = [createOrdersStore(a), createOrdersStore(b)];
         const claimedBy = relays.map(() => [] as bigint[]);
         await Promise.all(
@@ -126,7 +132,11 @@ describe.skipIf(!runtime.available)('SQL Server (testcontainers)', () => {
           );
           const started = performance.now();
           const rows = await relay.outbox.claim(10, 60_000);
-          return { locked: held.recordset.map((r) => BigInt(r.id)), claimed: rows, ms: performance.now() - started };
+          return {
+            locked: held.recordset.map((r) => BigInt(r.id)),
+            claimed: rows,
+            ms: performance.now() - started,
+          };
         });
         expect(claimed).toHaveLength(2);
         for (const row of claimed) expect(locked).not.toContain(row.id);
@@ -147,7 +157,12 @@ describe.skipIf(!runtime.available)('SQL Server (testcontainers)', () => {
           await tx.repo.lockOrder(order.id);
           signalLocked();
           await sleep(300);
-          const paid = { status: 'CONFIRMED', paymentStatus: 'PAID', failureReason: null, updatedAt: new Date() } as const;
+          const paid = {
+            status: 'CONFIRMED',
+            paymentStatus: 'PAID',
+            failureReason: null,
+            updatedAt: new Date(),
+          } as const;
           await tx.repo.updateOrder(order.id, { status: 'PENDING', paymentStatus: 'NOT_PAID' }, paid);
         });
         await locked;
@@ -163,10 +178,14 @@ describe.skipIf(!runtime.available)('SQL Server (testcontainers)', () => {
         const [a, b] = [await connect(), await connect()];
         const stores = [createOrdersStore(a), createOrdersStore(b)];
         const order = newOrder();
-        const results = await concurrently(16, (i) => stores[i % 2]!.transaction((tx) => tx.repo.insertOrder(order)));
+        const results = await concurrently(16, (i) =>
+          stores[i % 2]!.transaction((tx) => tx.repo.insertOrder(order)),
+        );
         expect(results.filter((r) => r.created)).toHaveLength(1);
         const eventId = crypto.randomUUID();
-        const inbox = await concurrently(16, (i) => stores[i % 2]!.transaction((tx) => tx.recordInbox('g', eventId)));
+        const inbox = await concurrently(16, (i) =>
+          stores[i % 2]!.transaction((tx) => tx.recordInbox('g', eventId)),
+        );
         expect(inbox.filter(Boolean)).toHaveLength(1);
       });
 

@@ -12,14 +12,7 @@
  * @module
  */
 import { type SQL, sql } from 'drizzle-orm';
-import {
-  type AnyMsSqlColumn,
-  bigint,
-  char,
-  customType,
-  datetime2,
-  varchar,
-} from 'drizzle-orm/mssql-core';
+import { type AnyMsSqlColumn, bigint, char, customType, datetime2, varchar } from 'drizzle-orm/mssql-core';
 
 /** Binary (ordinal, case- and accent-sensitive) collation for keys and codes. */
 export const BINARY_COLLATION = 'Latin1_General_100_BIN2';

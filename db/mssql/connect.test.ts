@@ -19,7 +19,8 @@ beforeAll(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 const FAST = { initialDelayMs: 40, maxDelayMs: 160 };
-const url = () => `mssql://sa:NotThePassword1@127.0.0.1:${closedPort}/orders?encrypt=false&connectTimeout=1000`;
+const url = () =>
+  `mssql://sa:NotThePassword1@127.0.0.1:${closedPort}/orders?encrypt=false&connectTimeout=1000`;
 
 function capture() {
   const lines: string[] = [];
@@ -47,14 +48,14 @@ describe('openMssql connect retry', () => {
     expect((error.cause as { code?: string }).code).toBe('ESOCKET');
     expect(lines).toHaveLength(error.attempts);
     expect(error.attempts).toBeGreaterThanOrEqual(4);
-    lines.forEach((line, i) =>
+    for (const [i, line] of lines.entries()) {
       expect(line).toMatch(
         new RegExp(
           `^\\[mssql\\] connect attempt ${i + 1} to 127\\.0\\.0\\.1:${closedPort}/orders failed: ESOCKET \\(ECONNREFUSED\\): .*; ` +
             (i === lines.length - 1 ? 'giving up$' : 'retrying in \\d+ ms$'),
         ),
-      ),
-    );
+      );
+    }
     // Backoff 40, 80, 160, 160, … (the last wait may be cut to the time left).
     const waits = lines.slice(0, -1).map((line) => Number(/retrying in (\d+) ms/.exec(line)?.[1]));
     expect(waits.slice(0, 3)).toEqual([40, 80, 160]);
@@ -81,7 +82,12 @@ describe('openMssql connect retry', () => {
     setTimeout(() => controller.abort(), 150);
     const started = Date.now();
     await expect(
-      openMssql({ url: url(), logger, signal: controller.signal, retry: { giveUpAfterMs: 60_000, initialDelayMs: 10_000 } }),
+      openMssql({
+        url: url(),
+        logger,
+        signal: controller.signal,
+        retry: { giveUpAfterMs: 60_000, initialDelayMs: 10_000 },
+      }),
     ).rejects.toThrow(/was aborted after 1 attempts/);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(lines).toHaveLength(1);
@@ -100,7 +106,9 @@ describe('openMssql connect retry', () => {
         connectRetry: { giveUpAfterMs: 100, ...FAST },
       }),
     ).rejects.toThrow(
-      new RegExp(`^orders: SQL Server mssql://sa:\\*\\*\\*@127\\.0\\.0\\.1:${closedPort}/orders\\?encrypt=false&connectTimeout=1000: could not connect`),
+      new RegExp(
+        `^orders: SQL Server mssql://sa:\\*\\*\\*@127\\.0\\.0\\.1:${closedPort}/orders\\?encrypt=false&connectTimeout=1000: could not connect`,
+      ),
     );
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(consoleError).not.toHaveBeenCalled();
@@ -110,8 +118,14 @@ describe('openMssql connect retry', () => {
 describe('errorSummary', () => {
   it('puts the driver code first and the codes underneath in parentheses, on one line', () => {
     const socket = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    const tedious = Object.assign(new Error('Failed to connect'), { code: 'ESOCKET', cause: new AggregateError([socket], 'x') });
-    const driver = Object.assign(new Error('Failed to connect\n  to host'), { code: 'ESOCKET', originalError: tedious });
+    const tedious = Object.assign(new Error('Failed to connect'), {
+      code: 'ESOCKET',
+      cause: new AggregateError([socket], 'x'),
+    });
+    const driver = Object.assign(new Error('Failed to connect\n  to host'), {
+      code: 'ESOCKET',
+      originalError: tedious,
+    });
     expect(errorSummary(driver)).toBe('ESOCKET (ECONNREFUSED): Failed to connect to host');
     expect(errorSummary(new Error('plain'))).toBe('plain');
     expect(errorSummary('text')).toBe('text');

@@ -7,8 +7,8 @@
  * @module
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { drizzle } from 'drizzle-orm/node-mssql';
 import type { MsSqlDatabase } from 'drizzle-orm/mssql-core';
+import { drizzle } from 'drizzle-orm/node-mssql';
 import type { NodeMsSqlPreparedQueryHKT, NodeMsSqlQueryResultHKT } from 'drizzle-orm/node-mssql/session';
 import mssql from 'mssql';
 import { describeTarget, type MssqlUrl, parseMssqlUrl, toPoolConfig } from './url.ts';
@@ -146,9 +146,13 @@ export async function connectWithRetry(
       try {
         await delay(pause, undefined, options.signal ? { signal: options.signal } : {});
       } catch {
-        throw new MssqlConnectError(`connecting to SQL Server ${where} was aborted after ${attempt} attempts`, attempt, {
-          cause: error,
-        });
+        throw new MssqlConnectError(
+          `connecting to SQL Server ${where} was aborted after ${attempt} attempts`,
+          attempt,
+          {
+            cause: error,
+          },
+        );
       }
       wait = Math.min(wait * 2, maxDelayMs);
     }
@@ -163,7 +167,10 @@ export function errorSummary(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
   const inner = [...new Set(nestedCodes(error))].filter((c) => c !== code);
-  const label = [typeof code === 'string' ? code : undefined, inner.length > 0 ? `(${inner.join(', ')})` : undefined]
+  const label = [
+    typeof code === 'string' ? code : undefined,
+    inner.length > 0 ? `(${inner.join(', ')})` : undefined,
+  ]
     .filter((part) => part !== undefined)
     .join(' ');
   const message = error.message.replace(/\s+/g, ' ').trim();

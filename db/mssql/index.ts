@@ -22,4 +22,11 @@ export {
 } from './connect.ts';
 export { MIGRATIONS_SCHEMA, type MigrateOptions, migrate, migrationsFolder } from './migrate.ts';
 export { createMssqlStore, type MssqlStore, type MssqlStoreOptions } from './store-base.ts';
-export { describeTarget, isMssqlUrl, type MssqlUrl, MssqlUrlError, parseMssqlUrl, toPoolConfig } from './url.ts';
+export {
+  describeTarget,
+  isMssqlUrl,
+  type MssqlUrl,
+  MssqlUrlError,
+  parseMssqlUrl,
+  toPoolConfig,
+} from './url.ts';

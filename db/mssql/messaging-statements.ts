@@ -35,8 +35,13 @@ export function appendOutboxStatement(
   records: readonly NewOutboxRecord[],
 ): Statement<number> {
   if (records.length === 0 || records.length > OUTBOX_ROWS_PER_STATEMENT)
-    throw new RangeError(`appendOutboxStatement: 1 to ${OUTBOX_ROWS_PER_STATEMENT} records, got ${records.length}`);
-  const targets = sql.join([outbox.eventId, outbox.topic, outbox.key, outbox.value, outbox.headers].map(col), sql`, `);
+    throw new RangeError(
+      `appendOutboxStatement: 1 to ${OUTBOX_ROWS_PER_STATEMENT} records, got ${records.length}`,
+    );
+  const targets = sql.join(
+    [outbox.eventId, outbox.topic, outbox.key, outbox.value, outbox.headers].map(col),
+    sql`, `,
+  );
   const rows = sql.join(
     records.map(
       (r, i) =>

@@ -25,14 +25,23 @@ const CLAIM_LOCK_TIMEOUT_MS = 10_000;
 const MAX_LEASE_MS = 2_147_483_647;
 
 /** Writes outbox rows in order; in a transaction they commit or roll back with the state change. */
-export async function appendOutbox(db: MssqlDb, outbox: OutboxTable, records: readonly NewOutboxRecord[]): Promise<void> {
+export async function appendOutbox(
+  db: MssqlDb,
+  outbox: OutboxTable,
+  records: readonly NewOutboxRecord[],
+): Promise<void> {
   for (let i = 0; i < records.length; i += OUTBOX_ROWS_PER_STATEMENT) {
     await appendOutboxStatement(db, outbox, records.slice(i, i + OUTBOX_ROWS_PER_STATEMENT)).execute();
   }
 }
 
 /** Records `(consumer, eventId)`; false when it was already there. */
-export async function recordInbox(db: MssqlDb, inbox: InboxTable, consumer: string, eventId: string): Promise<boolean> {
+export async function recordInbox(
+  db: MssqlDb,
+  inbox: InboxTable,
+  consumer: string,
+  eventId: string,
+): Promise<boolean> {
   const inserted = await recordInboxStatement(db, inbox, consumer, eventId);
   return inserted.length > 0;
 }
@@ -50,7 +59,8 @@ export function createOutboxPort(db: MssqlDb, outbox: OutboxTable): OutboxPort {
       const rows = await db.transaction(
         async (tx) => {
           const status = await claimLockStatement(tx, outbox, CLAIM_LOCK_TIMEOUT_MS).execute();
-          if (status < 0) throw new Error(`outbox claim: claim lock not granted (sp_getapplock status ${status})`);
+          if (status < 0)
+            throw new Error(`outbox claim: claim lock not granted (sp_getapplock status ${status})`);
           return claimOutboxStatement(tx, outbox, limit, lease).execute();
         },
         { isolationLevel: 'read committed' },

@@ -53,9 +53,10 @@ export function createRecordingClient(): RecordingClient {
     const params: unknown[] = [];
     const req = {
       arrayRowMode: false,
-      input(name: string, typeOrValue: unknown, value?: unknown) {
+      /** `input(name, value)` or, for dates, `input(name, type, value)`. */
+      input(name: string, ...typeAndValue: unknown[]) {
         const index = Number(name.replace(/^par/, ''));
-        params[index] = arguments.length === 3 ? value : typeOrValue;
+        params[index] = typeAndValue.at(-1);
         return req;
       },
       async query(text: string) {
@@ -68,7 +69,12 @@ export function createRecordingClient(): RecordingClient {
         events.push({ kind: 'query', ...recorded });
         const answer = responder(recorded) ?? {};
         const recordset = answer.recordset ?? [];
-        return { recordset, recordsets: [recordset], rowsAffected: answer.rowsAffected ?? [recordset.length], output: {} };
+        return {
+          recordset,
+          recordsets: [recordset],
+          rowsAffected: answer.rowsAffected ?? [recordset.length],
+          output: {},
+        };
       },
     };
     return req;

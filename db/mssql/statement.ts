@@ -6,7 +6,14 @@
  * updatable CTE) is raw `sql` wrapped by `rawStatement`, decoded through the table's own columns.
  * @module
  */
-import { getTableColumns, type InferInsertModel, type InferSelectModel, type Query, type SQL, sql } from 'drizzle-orm';
+import {
+  getTableColumns,
+  type InferInsertModel,
+  type InferSelectModel,
+  type Query,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { MsSqlColumn, MsSqlTable } from 'drizzle-orm/mssql-core';
 import { MsSqlDialect } from 'drizzle-orm/mssql-core';
 import { nodeMssqlCodecs } from 'drizzle-orm/node-mssql/codecs';
@@ -23,7 +30,11 @@ export interface Statement<T> {
 const dialect = new MsSqlDialect({ codecs: nodeMssqlCodecs });
 
 /** Raw `sql` plus how to turn the driver's result into `T`. */
-export function rawStatement<T>(db: MssqlDb, query: SQL, decode: (result: IResult<Record<string, unknown>>) => T): Statement<T> {
+export function rawStatement<T>(
+  db: MssqlDb,
+  query: SQL,
+  decode: (result: IResult<Record<string, unknown>>) => T,
+): Statement<T> {
   return {
     toSQL: () => dialect.sqlToQuery(query),
     execute: async () => decode(await db.execute<Record<string, unknown>>(query)),
@@ -45,7 +56,10 @@ export function columnList(table: MsSqlTable, prefix = ''): SQL {
  * Decodes raw driver rows (keyed by column name) into the table's row type with each column's own
  * `mapFromDriverValue`: `bigint` → JS `bigint`, GUID → lower case, JSON text → object.
  */
-export function decodeRows<T extends MsSqlTable>(table: T, rows: readonly Record<string, unknown>[]): InferSelectModel<T>[] {
+export function decodeRows<T extends MsSqlTable>(
+  table: T,
+  rows: readonly Record<string, unknown>[],
+): InferSelectModel<T>[] {
   const columns = Object.entries(getTableColumns(table)) as [string, MsSqlColumn][];
   return rows.map((row) => {
     const out: Record<string, unknown> = {};
@@ -59,11 +73,13 @@ export function decodeRows<T extends MsSqlTable>(table: T, rows: readonly Record
 
 /** Rows of a raw statement, decoded as rows of `table`. */
 export function rowsOf<T extends MsSqlTable>(table: T) {
-  return (result: IResult<Record<string, unknown>>): InferSelectModel<T>[] => decodeRows(table, result.recordset ?? []);
+  return (result: IResult<Record<string, unknown>>): InferSelectModel<T>[] =>
+    decodeRows(table, result.recordset ?? []);
 }
 
 /** Number of rows the (single) statement changed. */
-export const rowsAffected = (result: IResult<unknown>): number => result.rowsAffected.reduce((a, b) => a + b, 0);
+export const rowsAffected = (result: IResult<unknown>): number =>
+  result.rowsAffected.reduce((a, b) => a + b, 0);
 
 /**
  * `INSERT … OUTPUT inserted.* SELECT <values> WHERE NOT EXISTS (SELECT 1 FROM t WITH (UPDLOCK, HOLDLOCK) WHERE <key>)`:

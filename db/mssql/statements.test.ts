@@ -12,8 +12,8 @@ import { drizzle } from 'drizzle-orm/node-mssql';
 import mssql from 'mssql';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AT, newOrder, notification, outboxRecord, payment, shipment } from '../contract/fixtures.ts';
-import * as orderStatements from '../orders/statements.mssql.ts';
 import { ordersInbox, ordersOutbox } from '../orders/schema.mssql.ts';
+import * as orderStatements from '../orders/statements.mssql.ts';
 import { createOrdersStore } from '../orders/store.mssql.ts';
 import * as paymentStatements from '../payments/statements.mssql.ts';
 import { createPaymentsStore } from '../payments/store.mssql.ts';
@@ -48,7 +48,10 @@ const STATEMENTS: [string, () => Rendered][] = [
   ['orders.listNotifications', () => orderStatements.listNotifications(mock, ORDER.id)],
   ['payments.insertPayment', () => paymentStatements.insertPayment(mock, PAYMENT)],
   ['payments.findPaymentByOrder', () => paymentStatements.findPaymentByOrder(mock, PAYMENT.orderId)],
-  ['outbox.append', () => messaging.appendOutboxStatement(mock, ordersOutbox, [outboxRecord(), outboxRecord()])],
+  [
+    'outbox.append',
+    () => messaging.appendOutboxStatement(mock, ordersOutbox, [outboxRecord(), outboxRecord()]),
+  ],
   ['outbox.claimLock', () => messaging.claimLockStatement(mock, ordersOutbox, 10_000)],
   ['outbox.claim', () => messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_000)],
   ['outbox.markPublished', () => messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n])],
@@ -69,35 +72,51 @@ const insertOrNothing = (table: string, key: string) =>
 const esc = (text: string) => text.replace(/[[\]().*+?^$|\\]/g, '\\$&');
 
 describe('SQL Server statements, rendered', () => {
-  it.each(STATEMENTS)('%s is T-SQL: [brackets], @parN parameters, no LIMIT / RETURNING / ON CONFLICT', (_name, build) => {
-    const { sql, params } = render(build());
-    expect(sql).not.toMatch(/\blimit\b|\breturning\b|\bon conflict\b|\bfor update\b|skip locked|\$\d|"|`/i);
-    expect(sql).not.toMatch(/\boffset\b(?![\s\S]*\bfetch\b)/i);
-    // Parameters are numbered @par0…@parN-1, each used, one per value.
-    const used = new Set([...sql.matchAll(/@par(\d+)/g)].map((m) => Number(m[1])));
-    expect([...used].sort((a, b) => a - b)).toEqual(params.map((_, i) => i));
-    // Schema-qualified tables, always bracketed.
-    expect(sql).not.toMatch(/\b(orders|payments)\.(orders|outbox|inbox|payments|shipments)\b/);
-  });
+  it.each(STATEMENTS)(
+    '%s is T-SQL: [brackets], @parN parameters, no LIMIT / RETURNING / ON CONFLICT',
+    (_name, build) => {
+      const { sql, params } = render(build());
+      expect(sql).not.toMatch(/\blimit\b|\breturning\b|\bon conflict\b|\bfor update\b|skip locked|\$\d|"|`/i);
+      expect(sql).not.toMatch(/\boffset\b(?![\s\S]*\bfetch\b)/i);
+      // Parameters are numbered @par0…@parN-1, each used, one per value.
+      const used = new Set([...sql.matchAll(/@par(\d+)/g)].map((m) => Number(m[1])));
+      expect([...used].sort((a, b) => a - b)).toEqual(params.map((_, i) => i));
+      // Schema-qualified tables, always bracketed.
+      expect(sql).not.toMatch(/\b(orders|payments)\.(orders|outbox|inbox|payments|shipments)\b/);
+    },
+  );
 
   it('insert-or-nothing: OUTPUT inserted row, NOT EXISTS probe under UPDLOCK, HOLDLOCK on exactly the key', () => {
     const cases: [Rendered, string, string][] = [
       [orderStatements.insertOrder(mock, ORDER), '[orders].[orders]', '\\[existing\\]\\.\\[id\\] = @par8'],
-      [orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY), '[orders].[idempotency_keys]', '\\[existing\\]\\.\\[key\\] = @par4'],
-      [orderStatements.insertShipment(mock, SHIPMENT), '[orders].[shipments]', '\\[existing\\]\\.\\[order_id\\] = @par4'],
+      [
+        orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY),
+        '[orders].[idempotency_keys]',
+        '\\[existing\\]\\.\\[key\\] = @par4',
+      ],
+      [
+        orderStatements.insertShipment(mock, SHIPMENT),
+        '[orders].[shipments]',
+        '\\[existing\\]\\.\\[order_id\\] = @par4',
+      ],
       [
         orderStatements.insertNotification(mock, NOTIFICATION),
         '[orders].[notifications]',
         '\\[existing\\]\\.\\[order_id\\] = @par6 and \\[existing\\]\\.\\[kind\\] = @par7',
       ],
-      [paymentStatements.insertPayment(mock, PAYMENT), '[payments].[payments]', '\\[existing\\]\\.\\[order_id\\] = @par8'],
+      [
+        paymentStatements.insertPayment(mock, PAYMENT),
+        '[payments].[payments]',
+        '\\[existing\\]\\.\\[order_id\\] = @par8',
+      ],
       [
         messaging.recordInboxStatement(mock, ordersInbox, 'c', randomUUID()),
         '[orders].[inbox]',
         '\\[existing\\]\\.\\[consumer\\] = @par2 and \\[existing\\]\\.\\[event_id\\] = @par3',
       ],
     ];
-    for (const [statement, table, key] of cases) expect(render(statement).sql).toMatch(insertOrNothing(table, key));
+    for (const [statement, table, key] of cases)
+      expect(render(statement).sql).toMatch(insertOrNothing(table, key));
   });
 
   it('insertOrder writes every column, money as a bigint parameter, and probes the same id', () => {
@@ -138,7 +157,18 @@ describe('SQL Server statements, rendered', () => {
 
   it('the outbox claim is a TOP … ORDER BY CTE with UPDLOCK, READPAST, ROWLOCK, updated through the CTE with OUTPUT', () => {
     const { sql, params } = render(messaging.claimOutboxStatement(mock, ordersOutbox, 25, 30_000));
-    const columns = ['id', 'event_id', 'topic', 'key', 'value', 'headers', 'created_at', 'published_at', 'lease_until', 'attempts'];
+    const columns = [
+      'id',
+      'event_id',
+      'topic',
+      'key',
+      'value',
+      'headers',
+      'created_at',
+      'published_at',
+      'lease_until',
+      'attempts',
+    ];
     expect(sql).toBe(
       `with [claimable] as (select top (@par0) ${columns.map((c) => `[candidate].[${c}]`).join(', ')} ` +
         'from [orders].[outbox] as [candidate] with (updlock, readpast, rowlock) ' +
@@ -160,7 +190,10 @@ describe('SQL Server statements, rendered', () => {
       params: ['orders.outbox:claim', 10_000],
     });
     expect(render(acquireMigrationLockStatement(mock, 5_000)).sql).toContain("@LockOwner = 'Session'");
-    expect(render(acquireMigrationLockStatement(mock, 5_000)).params).toEqual(['orderflow:migrations', 5_000]);
+    expect(render(acquireMigrationLockStatement(mock, 5_000)).params).toEqual([
+      'orderflow:migrations',
+      5_000,
+    ]);
   });
 
   it('appendOutbox inserts through INSERT … SELECT … ORDER BY so identity values follow the given order', () => {
@@ -178,10 +211,16 @@ describe('SQL Server statements, rendered', () => {
 
   it('stays under the 2 100-parameter limit: 400 outbox rows or 1 000 ids per statement', () => {
     const full = Array.from({ length: messaging.OUTBOX_ROWS_PER_STATEMENT }, () => outboxRecord());
-    expect(render(messaging.appendOutboxStatement(mock, ordersOutbox, full)).params.length).toBeLessThan(2100);
-    expect(() => messaging.appendOutboxStatement(mock, ordersOutbox, [...full, outboxRecord()])).toThrow(RangeError);
+    expect(render(messaging.appendOutboxStatement(mock, ordersOutbox, full)).params.length).toBeLessThan(
+      2100,
+    );
+    expect(() => messaging.appendOutboxStatement(mock, ordersOutbox, [...full, outboxRecord()])).toThrow(
+      RangeError,
+    );
     const ids = Array.from({ length: messaging.IDS_PER_STATEMENT }, (_, i) => BigInt(i + 1));
-    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, ids)).params.length).toBeLessThan(2100);
+    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, ids)).params.length).toBeLessThan(
+      2100,
+    );
   });
 
   it('marks published / releases only unpublished rows, and counts unpublished rows', () => {
@@ -231,13 +270,32 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
   it('insertOrder on a duplicate: the insert outputs nothing, then the winner is read back', async () => {
     rec.respond((q) => (isInsert(q) ? undefined : { recordset: [orderRow(ORDER.id, '5050')] }));
     const result = await orders.repo.insertOrder(ORDER);
-    expect(sent()).toEqual(expected(orderStatements.insertOrder(mock, ORDER), orderStatements.findOrder(mock, ORDER.id)));
+    expect(sent()).toEqual(
+      expected(orderStatements.insertOrder(mock, ORDER), orderStatements.findOrder(mock, ORDER.id)),
+    );
     expect(result.created).toBe(false);
     expect(result.order.amountMinor).toBe(5050n);
   });
 
   it('a transaction runs at READ COMMITTED, its statements inside it, and commits', async () => {
-    rec.respond((q) => (q.sql.includes('updlock, rowlock') ? { recordset: [{ id: ORDER.id, amount_minor: '1', currency: 'USD', status: 'PENDING', payment_status: 'NOT_PAID', failure_reason: null, created_at: AT, updated_at: AT }] } : { recordset: [[ORDER.id]] }));
+    rec.respond((q) =>
+      q.sql.includes('updlock, rowlock')
+        ? {
+            recordset: [
+              {
+                id: ORDER.id,
+                amount_minor: '1',
+                currency: 'USD',
+                status: 'PENDING',
+                payment_status: 'NOT_PAID',
+                failure_reason: null,
+                created_at: AT,
+                updated_at: AT,
+              },
+            ],
+          }
+        : { recordset: [[ORDER.id]] },
+    );
     const result = await orders.transaction(async (tx) => {
       const locked = await tx.repo.lockOrder(ORDER.id);
       const changed = await tx.repo.updateOrder(ORDER.id, EXPECTED, UPDATE);
@@ -247,9 +305,14 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     expect(result.changed).toBe(true);
     expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'query', 'commit']);
     expect(rec.events[0]).toMatchObject({ isolationLevel: mssql.ISOLATION_LEVEL.READ_COMMITTED });
-    expect(rec.queries().every((q) => q.transaction === rec.queries()[0]!.transaction && q.transaction > 0)).toBe(true);
+    expect(
+      rec.queries().every((q) => q.transaction === rec.queries()[0]!.transaction && q.transaction > 0),
+    ).toBe(true);
     expect(sent()).toEqual(
-      expected(orderStatements.lockOrder(mock, ORDER.id), orderStatements.updateOrder(mock, ORDER.id, EXPECTED, UPDATE)),
+      expected(
+        orderStatements.lockOrder(mock, ORDER.id),
+        orderStatements.updateOrder(mock, ORDER.id, EXPECTED, UPDATE),
+      ),
     );
   });
 
@@ -270,10 +333,13 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
 
   it('the other orders methods: idempotency key (duplicate → read back), shipment, notification, list', async () => {
     rec.respond((q) =>
-      q.sql.startsWith('select [key]') ? { recordset: [[IDEMPOTENCY.key, 'first', ORDER.id, AT]] }
-      : q.sql.startsWith('insert into [orders].[shipments]') ? { recordset: [[ORDER.id, SHIPMENT.trackingId, 'sim-post', AT]] }
-      : q.sql.startsWith('select [id], [order_id]') ? { recordset: [[NOTIFICATION.id.toUpperCase(), ORDER.id, 'payment-failed', 'email', 'm', AT]] }
-      : undefined,
+      q.sql.startsWith('select [key]')
+        ? { recordset: [[IDEMPOTENCY.key, 'first', ORDER.id, AT]] }
+        : q.sql.startsWith('insert into [orders].[shipments]')
+          ? { recordset: [[ORDER.id, SHIPMENT.trackingId, 'sim-post', AT]] }
+          : q.sql.startsWith('select [id], [order_id]')
+            ? { recordset: [[NOTIFICATION.id.toUpperCase(), ORDER.id, 'payment-failed', 'email', 'm', AT]] }
+            : undefined,
     );
     const claimed = await orders.repo.claimIdempotencyKey(IDEMPOTENCY);
     const shipped = await orders.repo.insertShipment(SHIPMENT);
@@ -297,7 +363,20 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
   it('insertPayment: GUIDs come back lower case, 2^63 - 1 exactly', async () => {
     rec.respond((q) =>
       isInsert(q)
-        ? { recordset: [[PAYMENT.id.toUpperCase(), PAYMENT.orderId, '9223372036854775807', 'USD', 'COMPLETED', null, PAYMENT.providerRef, AT]] }
+        ? {
+            recordset: [
+              [
+                PAYMENT.id.toUpperCase(),
+                PAYMENT.orderId,
+                '9223372036854775807',
+                'USD',
+                'COMPLETED',
+                null,
+                PAYMENT.providerRef,
+                AT,
+              ],
+            ],
+          }
         : undefined,
     );
     expect(await payments.repo.insertPayment(PAYMENT)).toEqual({ created: true, payment: PAYMENT });
@@ -306,7 +385,9 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
 
   it('recordInbox: true when the insert output a row, false on a duplicate', async () => {
     const eventId = randomUUID();
-    rec.respond((q) => (q.params[0] === 'first' ? { recordset: [['first', eventId.toUpperCase(), AT]] } : undefined));
+    rec.respond((q) =>
+      q.params[0] === 'first' ? { recordset: [['first', eventId.toUpperCase(), AT]] } : undefined,
+    );
     const results = await orders.transaction(async (tx) => [
       await tx.recordInbox('first', eventId),
       await tx.recordInbox('again', eventId),
@@ -347,7 +428,9 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
       attempts: 1,
     });
     rec.respond((q) =>
-      q.sql.includes('sp_getapplock') ? { recordset: [{ status: 0 }] } : { recordset: [raw('12', b), raw('7', a)] },
+      q.sql.includes('sp_getapplock')
+        ? { recordset: [{ status: 0 }] }
+        : { recordset: [raw('12', b), raw('7', a)] },
     );
     const claimed = await orders.outbox.claim(10, 60_000.4);
     expect(claimed).toEqual([
@@ -366,7 +449,9 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
 
   it('claim fails (and rolls back) when the claim lock is not granted', async () => {
     rec.respond((q) => (q.sql.includes('sp_getapplock') ? { recordset: [{ status: -1 }] } : undefined));
-    await expect(orders.outbox.claim(1, 1000)).rejects.toThrow(/claim lock not granted \(sp_getapplock status -1\)/);
+    await expect(orders.outbox.claim(1, 1000)).rejects.toThrow(
+      /claim lock not granted \(sp_getapplock status -1\)/,
+    );
     expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'rollback']);
     await expect(orders.outbox.claim(0, 1000)).rejects.toThrow(RangeError);
   });
@@ -400,5 +485,7 @@ it('STATEMENTS covers every exported statement builder', () => {
   const listed = new Set(STATEMENTS.map(([name]) => name));
   for (const name of builders) expect(listed, name).toContain(name);
   const messagingBuilders = Object.entries(messaging).filter(([, v]) => typeof v === 'function').length;
-  expect(STATEMENTS.filter(([n]) => n.startsWith('outbox.') || n.startsWith('inbox.'))).toHaveLength(messagingBuilders);
+  expect(STATEMENTS.filter(([n]) => n.startsWith('outbox.') || n.startsWith('inbox.'))).toHaveLength(
+    messagingBuilders,
+  );
 });

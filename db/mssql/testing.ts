@@ -31,7 +31,9 @@ export async function createMssqlScratchDatabase(
   try {
     await admin.db.execute(sql.raw(`create database [${name}]`));
     await admin.db.execute(
-      sql.raw(`alter database [${name}] set read_committed_snapshot ${options.readCommittedSnapshot ? 'on' : 'off'} with rollback immediate`),
+      sql.raw(
+        `alter database [${name}] set read_committed_snapshot ${options.readCommittedSnapshot ? 'on' : 'off'} with rollback immediate`,
+      ),
     );
   } finally {
     await admin.close();
@@ -47,7 +49,9 @@ export async function createMssqlScratchDatabase(
         const conn = await openMssql({ url: adminUrl, maxConnections: 1, retry: { giveUpAfterMs: 10_000 } });
         try {
           await conn.db.execute(
-            sql.raw(`if db_id('${name}') is not null begin alter database [${name}] set single_user with rollback immediate; drop database [${name}]; end`),
+            sql.raw(
+              `if db_id('${name}') is not null begin alter database [${name}] set single_user with rollback immediate; drop database [${name}]; end`,
+            ),
           );
         } finally {
           await conn.close();

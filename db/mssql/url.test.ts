@@ -17,7 +17,9 @@ describe('parseMssqlUrl', () => {
     ['mssql://sa:secret@db.internal:14330/orders?encrypt=true&trustServerCertificate=true'],
     ['sqlserver://sa:secret@db.internal:14330/orders?encrypt=true&trustServerCertificate=true'],
     ['MSSQL://sa:secret@db.internal:14330/orders?Encrypt=TRUE&TrustServerCertificate=yes'],
-    ['sqlserver://db.internal:14330;databaseName=orders;user=sa;password=secret;encrypt=true;trustServerCertificate=true'],
+    [
+      'sqlserver://db.internal:14330;databaseName=orders;user=sa;password=secret;encrypt=true;trustServerCertificate=true',
+    ],
   ])('reads %s', (url) => {
     expect(parseMssqlUrl(url)).toEqual({
       ...DEFAULTS,
@@ -108,7 +110,9 @@ describe('parseMssqlUrl', () => {
 
 describe('toPoolConfig / describeTarget', () => {
   it('builds an mssql pool config in UTC with the URL settings', () => {
-    const config = toPoolConfig(parseMssqlUrl('mssql://sa:pw@db:1500/orders?trustServerCertificate=true&poolMax=4'));
+    const config = toPoolConfig(
+      parseMssqlUrl('mssql://sa:pw@db:1500/orders?trustServerCertificate=true&poolMax=4'),
+    );
     expect(config).toEqual({
       server: 'db',
       port: 1500,

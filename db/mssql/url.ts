@@ -87,7 +87,10 @@ export function parseMssqlUrl(url: string): MssqlUrl {
   for (const [rawKey, value] of parsed.options) {
     const key = OPTION_NAMES[rawKey.toLowerCase()];
     if (key === undefined) {
-      if (jdbcStyle && ['databasename', 'database', 'user', 'password', 'userid'].includes(rawKey.toLowerCase()))
+      if (
+        jdbcStyle &&
+        ['databasename', 'database', 'user', 'password', 'userid'].includes(rawKey.toLowerCase())
+      )
         continue;
       throw new MssqlUrlError(
         `unknown SQL Server URL option "${rawKey}" (known: encrypt, trustServerCertificate, connectTimeout, requestTimeout, instanceName, appName, poolMax)`,
@@ -95,7 +98,9 @@ export function parseMssqlUrl(url: string): MssqlUrl {
     }
     options[key] = value;
   }
-  const read = <K extends keyof typeof OPTION_PARSERS>(key: K): ReturnType<(typeof OPTION_PARSERS)[K]> | undefined =>
+  const read = <K extends keyof typeof OPTION_PARSERS>(
+    key: K,
+  ): ReturnType<(typeof OPTION_PARSERS)[K]> | undefined =>
     options[key] === undefined
       ? undefined
       : (OPTION_PARSERS[key](options[key], key) as ReturnType<(typeof OPTION_PARSERS)[K]>);
@@ -119,7 +124,10 @@ export function parseMssqlUrl(url: string): MssqlUrl {
 }
 
 /** The `mssql.ConnectionPool` configuration for a parsed URL. `useUTC` keeps `datetime2` values in UTC. */
-export function toPoolConfig(target: MssqlUrl, overrides: { poolMax?: number; connectTimeoutMs?: number } = {}): mssql.config {
+export function toPoolConfig(
+  target: MssqlUrl,
+  overrides: { poolMax?: number; connectTimeoutMs?: number } = {},
+): mssql.config {
   return {
     server: target.host,
     // With an instance name the port comes from the SQL Browser service, so it must not be set.
@@ -141,9 +149,12 @@ export function toPoolConfig(target: MssqlUrl, overrides: { poolMax?: number; co
 }
 
 /** `host:port/database` (or `host\instance/database`): what log lines and errors name. */
-export function describeTarget(target: Pick<MssqlUrl, 'host' | 'port' | 'database' | 'instanceName'>): string {
+export function describeTarget(
+  target: Pick<MssqlUrl, 'host' | 'port' | 'database' | 'instanceName'>,
+): string {
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  const where = target.instanceName === undefined ? `${host}:${target.port}` : `${host}\\${target.instanceName}`;
+  const where =
+    target.instanceName === undefined ? `${host}:${target.port}` : `${host}\\${target.instanceName}`;
   return `${where}/${target.database}`;
 }
 
@@ -189,7 +200,10 @@ function parseJdbcStyle(rest: string): RawParts {
     const eq = pair.indexOf('=');
     if (eq < 1) throw new MssqlUrlError(`SQL Server URL property "${pair.split('=')[0]}" has no value`);
     const key = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim().replace(/^\{(.*)\}$/s, '$1');
+    const value = pair
+      .slice(eq + 1)
+      .trim()
+      .replace(/^\{(.*)\}$/s, '$1');
     props[key.toLowerCase()] = value;
     options.push([key, value]);
   }
@@ -238,6 +252,8 @@ function bool(value: string, key: string): boolean {
 function integer(value: string, key: string, min: number, max: number): number {
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(n >= min && n <= max))
-    throw new MssqlUrlError(`SQL Server URL ${key} must be an integer between ${min} and ${max}, got "${value}"`);
+    throw new MssqlUrlError(
+      `SQL Server URL ${key} must be an integer between ${min} and ${max}, got "${value}"`,
+    );
   return n;
 }

@@ -58,7 +58,11 @@ export const updateOrder = (
     })
     .output({ inserted: { id: orders.id } })
     .where(
-      and(eq(orders.id, id), eq(orders.status, expected.status), eq(orders.paymentStatus, expected.paymentStatus)),
+      and(
+        eq(orders.id, id),
+        eq(orders.status, expected.status),
+        eq(orders.paymentStatus, expected.paymentStatus),
+      ),
     );
 
 export const claimIdempotencyKey = (db: MssqlDb, record: IdempotencyRecord) =>

@@ -35,7 +35,10 @@ describe.skipIf(!runtime.available)('event consumer on a real Kafka (testcontain
   const logger = testLogger();
 
   beforeAll(async () => {
-    [container, store] = await Promise.all([new KafkaContainer(IMAGE).withKraft().start(), createTestStore('test')]);
+    [container, store] = await Promise.all([
+      new KafkaContainer(IMAGE).withKraft().start(),
+      createTestStore('test'),
+    ]);
     kafka = createKafkaClient({
       brokers: [`${container.getHost()}:${container.getMappedPort(9093)}`],
       clientId: `int-${randomUUID().slice(0, 8)}`,
@@ -89,7 +92,10 @@ describe.skipIf(!runtime.available)('event consumer on a real Kafka (testcontain
     });
 
     await waitFor(() => dlq!.messages.length === 1, { timeoutMs: 60_000, what: 'one dead-lettered message' });
-    await waitFor(async () => (await store!.repo.effects()).length === 1, { timeoutMs: 60_000, what: 'one effect' });
+    await waitFor(async () => (await store!.repo.effects()).length === 1, {
+      timeoutMs: 60_000,
+      what: 'one effect',
+    });
     expect(handled).toEqual([1]);
     expect((await store!.repo.effects()).map((e) => e.note)).toEqual(['n=1']);
     const dead = dlq!.messages[0]!;

@@ -1,5 +1,4 @@
-import { describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { probeContainerRuntime, requireRuntime, skipLine } from './container-runtime.ts';
 
 describe('container runtime probe', () => {
@@ -14,7 +13,10 @@ describe('container runtime probe', () => {
     const runtime = await probeContainerRuntime(async () => {
       throw new Error('Could not find a working container runtime strategy');
     });
-    expect(runtime).toEqual({ available: false, reason: 'Could not find a working container runtime strategy' });
+    expect(runtime).toEqual({
+      available: false,
+      reason: 'Could not find a working container runtime strategy',
+    });
     expect(skipLine('SQL Server store suite', runtime)).toBe(
       '[skipped] SQL Server store suite (testcontainers): no container runtime — Could not find a working container runtime strategy',
     );
@@ -22,7 +24,9 @@ describe('container runtime probe', () => {
 
   it('REQUIRE_DOCKER=1 turns a missing runtime into an error, and is a no-op otherwise', () => {
     const missing = { available: false, reason: 'no socket' };
-    expect(() => requireRuntime(missing, { REQUIRE_DOCKER: '1' })).toThrow(/REQUIRE_DOCKER=1 but no container runtime is reachable: no socket/);
+    expect(() => requireRuntime(missing, { REQUIRE_DOCKER: '1' })).toThrow(
+      /REQUIRE_DOCKER=1 but no container runtime is reachable: no socket/,
+    );
     expect(() => requireRuntime(missing, {})).not.toThrow();
     expect(() => requireRuntime({ available: true, reason: 'x' }, { REQUIRE_DOCKER: '1' })).not.toThrow();
   });

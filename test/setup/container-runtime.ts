@@ -40,7 +40,10 @@ export function skipLine(suite: string, runtime: ContainerRuntime): string {
 }
 
 /** `REQUIRE_DOCKER=1` (CI with Docker): a missing runtime fails the run instead of skipping suites. */
-export function requireRuntime(runtime: ContainerRuntime, env: Record<string, string | undefined> = process.env): void {
+export function requireRuntime(
+  runtime: ContainerRuntime,
+  env: Record<string, string | undefined> = process.env,
+): void {
   if (!runtime.available && env.REQUIRE_DOCKER === '1') {
     throw new Error(
       `REQUIRE_DOCKER=1 but no container runtime is reachable: ${runtime.reason}. ` +
