@@ -46,6 +46,8 @@ export interface MigrateOptions {
   migrationsFolder?: string;
   /** How long to wait for another migrator to finish (default 120 000 ms). */
   lockTimeoutMs?: number;
+  /** Builds the one-connection pool (default `new mssql.ConnectionPool(config)`); tests pass a recorder. */
+  createPool?: (config: mssql.config) => mssql.ConnectionPool;
 }
 
 /**
@@ -59,16 +61,19 @@ export async function migrate(
   options: MigrateOptions = {},
 ): Promise<void> {
   const config = migrationConfig(target.service, options.migrationsFolder);
-  // One connection, kept for the whole run: the session lock and every migration statement share it.
-  const pool = new mssql.ConnectionPool({
+  const lockTimeoutMs = options.lockTimeoutMs ?? 120_000;
+  // One connection, kept for the whole run: the session lock and every migration statement share it. The
+  // request timeout must outlast the wait for the lock (and leave a DDL statement time to finish).
+  const pool = (options.createPool ?? ((config) => new mssql.ConnectionPool(config)))({
     ...target.connection.config,
+    requestTimeout: Math.max(target.connection.config.requestTimeout ?? 15_000, lockTimeoutMs + 60_000),
     pool: { min: 1, max: 1, idleTimeoutMillis: 600_000 },
   });
   pool.on('error', () => {});
   await pool.connect();
   try {
     const db = drizzle({ client: pool });
-    const status = await acquireMigrationLockStatement(db, options.lockTimeoutMs ?? 120_000).execute();
+    const status = await acquireMigrationLockStatement(db, lockTimeoutMs).execute();
     if (status < 0)
       throw new Error(
         `${target.service}: could not take the migration lock on ${target.connection.target} (sp_getapplock returned ${status})`,

@@ -35,6 +35,8 @@ export type Responder = (query: RecordedQuery) => ScriptedResult | undefined;
 export interface RecordingClient {
   /** A connection over the recorder, shaped like what `openMssql` returns. */
   readonly connection: Pick<MssqlDatabase, 'db' | 'config' | 'target'>;
+  /** The recorder as a pool (connect/close/on are no-ops), e.g. for `migrate(…, { createPool })`. */
+  readonly pool: mssql.ConnectionPool;
   readonly events: RecordedEvent[];
   /** Just the queries, in order. */
   queries(): RecordedQuery[];
@@ -81,6 +83,9 @@ export function createRecordingClient(): RecordingClient {
   };
 
   const pool = {
+    connect: async () => pool,
+    close: async () => {},
+    on: () => pool,
     request: () => request(() => 0),
     transaction() {
       const number = ++transactions;
@@ -100,6 +105,7 @@ export function createRecordingClient(): RecordingClient {
   };
 
   return {
+    pool: pool as unknown as mssql.ConnectionPool,
     connection: {
       db: drizzle({ client: pool as unknown as mssql.ConnectionPool }),
       config: { server: 'recording' },
