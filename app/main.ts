@@ -52,7 +52,9 @@ async function serveCommand(config: Config, logger: Logger, ids: readonly string
 }
 
 async function migrateCommand(config: Config, logger: Logger): Promise<void> {
-  const opened = await openStores(STORE_SERVICES, (service) => databaseTarget(config, service));
+  const opened = await openStores(STORE_SERVICES, (service) => databaseTarget(config, service), {
+    logger: logger.child({ component: 'db' }),
+  });
   await opened.close();
   logger.info({ services: STORE_SERVICES }, 'migrations applied');
 }

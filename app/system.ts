@@ -50,8 +50,10 @@ export function topicSpecs(partitions: number): TopicSpec[] {
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = options;
-  const { stores, close } = await openStores(servicesOf(options.functions), (service) =>
-    databaseTarget(config, service),
+  const { stores, close } = await openStores(
+    servicesOf(options.functions),
+    (service) => databaseTarget(config, service),
+    { logger: logger.child({ component: 'db' }) },
   );
   try {
     const host = await startHost({
