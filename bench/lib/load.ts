@@ -1,0 +1,204 @@
+/**
+ * Load generators, run in the orchestrator's process (never in the system under test's).
+ *
+ * - Closed loop: autocannon, `connections` clients each sending its next request when the previous answer
+ *   arrived. Gives the maximum rate. Each POST carries a fresh order id; `setupRequest` notes when it is sent.
+ * - Open loop: requests leave at fixed times (request i at t0 + i/rate) whatever the answers, on as many
+ *   keep-alive sockets as needed, and every latency counts from the *intended* send time, so a stall of the
+ *   system shows up in the figures instead of pausing the load (no coordinated omission). autocannon's
+ *   `overallRate` does not do this: it releases each second's quota as a burst and waits for free connections.
+ * @module
+ */
+import { Agent, request } from 'node:http';
+import autocannon from 'autocannon';
+import { type LatencySummary, latencyHistogram, recordMs, summarize } from './histogram.ts';
+import { wallMs } from './time.ts';
+
+export interface ClosedLoopResult {
+  requests: number;
+  /** Responses per second over the run. */
+  rps: number;
+  statuses: Record<string, number>;
+  errors: number;
+  /** autocannon's own (HdrHistogram) latency of the HTTP exchange, ms. */
+  latency: { p50: number; p95?: number; p99: number; max: number; mean: number };
+  durationS: number;
+}
+
+export interface OrderLoad {
+  /** Wall time (ms) each created order's POST was sent (closed loop) or was due (open loop). */
+  sentAt: Map<string, number>;
+  /** Order ids answered 201. */
+  created: Set<string>;
+}
+
+/** Closed-loop POSTs of `{ orderId, amount }` to `path` for `durationS` with `connections` clients. */
+export async function closedLoopPosts(options: {
+  url: string;
+  path: string;
+  connections: number;
+  durationS: number;
+  idPrefix: string;
+  amount: number;
+}): Promise<ClosedLoopResult & OrderLoad> {
+  const sentAt = new Map<string, number>();
+  const created = new Set<string>();
+  let seq = 0;
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationS,
+    pipelining: 1,
+    requests: [
+      {
+        method: 'POST',
+        path: options.path,
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req, context) => {
+          const id = `${options.idPrefix}-${++seq}`;
+          (context as { id?: string }).id = id;
+          sentAt.set(id, wallMs());
+          return { ...req, body: `{"orderId":"${id}","amount":${options.amount}}` };
+        },
+        onResponse: (status, _body, context) => {
+          if (status === 201) created.add((context as { id: string }).id);
+        },
+      },
+    ],
+  });
+  return { ...toResult(result), sentAt, created };
+}
+
+/** Closed-loop GETs of one path (the get-order load of the cold-start phase). */
+export async function closedLoopGets(options: {
+  url: string;
+  path: string;
+  connections: number;
+  durationS: number;
+}) {
+  return toResult(
+    await autocannon({
+      url: options.url + options.path,
+      connections: options.connections,
+      duration: options.durationS,
+    }),
+  );
+}
+
+function toResult(r: autocannon.Result): ClosedLoopResult {
+  const statuses: Record<string, number> = {};
+  for (const key of ['1xx', '2xx', '3xx', '4xx', '5xx'] as const) {
+    const n = (r as unknown as Record<string, number>)[key];
+    if (n) statuses[key] = n;
+  }
+  const completed = r.requests.total;
+  return {
+    requests: completed,
+    rps: Math.round(completed / r.duration),
+    statuses,
+    errors: r.errors + r.timeouts,
+    latency: {
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      mean: Math.round(r.latency.average * 100) / 100,
+    },
+    durationS: r.duration,
+  };
+}
+
+export interface OpenLoopResult extends OrderLoad {
+  rate: number;
+  sent: number;
+  statuses: Record<string, number>;
+  errors: number;
+  /** HTTP latency from the intended send time. */
+  httpLatency: LatencySummary;
+  /** How far behind schedule the generator itself fell at worst (ms): should stay near 0. */
+  maxSendLagMs: number;
+}
+
+/** Open-loop POSTs at `rate` per second for `durationS`. */
+export async function openLoopPosts(options: {
+  url: string;
+  path: string;
+  rate: number;
+  durationS: number;
+  idPrefix: string;
+  amount: number;
+  maxSockets?: number;
+}): Promise<OpenLoopResult> {
+  const target = new URL(options.path, options.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 512 });
+  const sentAt = new Map<string, number>();
+  const created = new Set<string>();
+  const statuses: Record<string, number> = {};
+  const http = latencyHistogram();
+  let errors = 0;
+  let maxSendLagMs = 0;
+  const total = Math.round(options.rate * options.durationS);
+  const interval = 1000 / options.rate;
+  const pending = new Set<Promise<void>>();
+
+  const send = (id: string, due: number) => {
+    const body = `{"orderId":"${id}","amount":${options.amount}}`;
+    const done = new Promise<void>((resolve) => {
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const key = `${Math.floor((res.statusCode ?? 0) / 100)}xx`;
+            statuses[key] = (statuses[key] ?? 0) + 1;
+            if (res.statusCode === 201) created.add(id);
+            recordMs(http, wallMs() - due);
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+      req.end(body);
+    });
+    pending.add(done);
+    void done.then(() => pending.delete(done));
+  };
+
+  const t0 = wallMs() + 20;
+  let i = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = wallMs();
+      while (i < total && t0 + i * interval <= now) {
+        const due = t0 + i * interval;
+        maxSendLagMs = Math.max(maxSendLagMs, now - due);
+        const id = `${options.idPrefix}-${i}`;
+        sentAt.set(id, due);
+        send(id, due);
+        i += 1;
+      }
+      if (i >= total) return resolve();
+      setTimeout(tick, Math.max(0, Math.min(1, t0 + i * interval - wallMs())));
+    };
+    tick();
+  });
+  await Promise.all(pending);
+  agent.destroy();
+  return {
+    rate: options.rate,
+    sent: total,
+    statuses,
+    errors,
+    httpLatency: summarize(http),
+    maxSendLagMs: Math.round(maxSendLagMs * 10) / 10,
+    sentAt,
+    created,
+  };
+}

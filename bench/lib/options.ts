@@ -1,0 +1,102 @@
+/**
+ * `npm run bench` options.
+ *
+ *   --quick                  everything in under a minute (short phases, one cold start each)
+ *   --duration <s>           length of each measured load (default 10; quick 3)
+ *   --warmup <s>             load before measuring (default 3; quick 1)
+ *   --connections <n>        closed-loop HTTP clients (default 32)
+ *   --open-fraction <f>      open-loop rate as a fraction of the closed loop's terminal rate (default 0.5)
+ *   --open-rate <n>          fixed open-loop rate instead (orders/s)
+ *   --messages <n>           events pre-loaded for the messaging phase (default 20000; quick 3000)
+ *   --cold-starts <n>        cold starts per function (default 5; quick 2)
+ *   --rss-load <s>           load before reading RSS (default 10; quick 3)
+ *   --database <pglite|postgres>  default pglite; postgres uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
+ *   --phases <list>          e2e,http,messaging,coldstart (default all)
+ *   --partitions <n>         TOPIC_PARTITIONS (default 3)
+ *   --log-level <level>      LOG_LEVEL of the systems under test (default info, as deployed; output discarded)
+ *   --bundle <path>          dist/main.js to cold-start (default: build one with esbuild into a temp dir)
+ *   --out <file>             JSON results (default bench/results/latest.json)
+ * @module
+ */
+import { parseArgs } from 'node:util';
+
+export const PHASES = ['e2e', 'http', 'messaging', 'coldstart'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  durationS: number;
+  warmupS: number;
+  connections: number;
+  openFraction: number;
+  openRate: number | undefined;
+  messages: number;
+  coldStarts: number;
+  rssLoadS: number;
+  database: 'pglite' | 'postgres';
+  /** PostgreSQL server (admin URL) when `database` is postgres. */
+  databaseUrl: string | undefined;
+  phases: Phase[];
+  partitions: number;
+  logLevel: string;
+  bundle: string | undefined;
+  out: string;
+  drainTimeoutS: number;
+}
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      'open-fraction': { type: 'string' },
+      'open-rate': { type: 'string' },
+      messages: { type: 'string' },
+      'cold-starts': { type: 'string' },
+      'rss-load': { type: 'string' },
+      database: { type: 'string' },
+      phases: { type: 'string' },
+      partitions: { type: 'string' },
+      'log-level': { type: 'string' },
+      bundle: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = values.quick ?? false;
+  const num = (name: string, raw: string | undefined, fallback: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${raw}`);
+    return n;
+  };
+  const database = (values.database ??
+    (env.DATABASE_URL ? 'postgres' : 'pglite')) as BenchOptions['database'];
+  if (database !== 'pglite' && database !== 'postgres')
+    throw new Error('--database must be pglite or postgres');
+  const phases = (values.phases ?? PHASES.join(',')).split(',').map((p) => p.trim()) as Phase[];
+  for (const phase of phases) if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}`);
+  return {
+    quick,
+    durationS: num('duration', values.duration, quick ? 3 : 10),
+    warmupS: num('warmup', values.warmup, quick ? 1 : 3),
+    connections: num('connections', values.connections, 32),
+    openFraction: num('open-fraction', values['open-fraction'], 0.5),
+    openRate: values['open-rate'] === undefined ? undefined : num('open-rate', values['open-rate'], 1),
+    messages: num('messages', values.messages, quick ? 3000 : 20_000),
+    coldStarts: num('cold-starts', values['cold-starts'], quick ? 1 : 5),
+    rssLoadS: num('rss-load', values['rss-load'], quick ? 3 : 10),
+    database,
+    databaseUrl:
+      database === 'postgres' ? (env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test') : undefined,
+    phases,
+    partitions: num('partitions', values.partitions, Number(env.TOPIC_PARTITIONS ?? 3)),
+    logLevel: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
+    bundle: values.bundle,
+    out: values.out ?? 'bench/results/latest.json',
+    drainTimeoutS: quick ? 60 : 180,
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * Messages between the bench orchestrator and a system-under-test process (`bench/sut.ts`).
+ * @module
+ */
+
+/** How to start a system under test. */
+export interface SutSpec {
+  mode: 'system' | 'functions' | 'bare-hono' | 'raw-consumer';
+  /** Function ids (`system`: default all; `functions`: required). */
+  functions?: readonly string[];
+  /** Outside broker (`functions`, `raw-consumer`). */
+  brokers?: readonly string[];
+  /** PostgreSQL server database; absent = PGlite in memory. */
+  databaseUrl?: string;
+  logLevel: string;
+  partitions: number;
+  /** `raw-consumer`: report `consumed` when this many messages are done. */
+  expectedMessages?: number;
+  partitionsConsumedConcurrently?: number;
+}
+
+export type SutMessage =
+  | { type: 'ready'; url?: string; brokers?: readonly string[] }
+  | { type: 'sql-result'; id: number; rows?: unknown[]; error?: string }
+  | { type: 'consumed'; count: number; firstMs: number; lastMs: number };
+
+export type SutRequest = { type: 'sql'; id: number; text: string } | { type: 'stop' };

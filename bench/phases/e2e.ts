@@ -1,0 +1,238 @@
+/**
+ * Phase 1, end to end: the all-in-one system (embedded broker + every function, PGlite or a PostgreSQL
+ * server) under HTTP load; orders/s reaching their terminal state and POST → terminal latency.
+ *
+ * Terminal time = when the order's `OrderShipped` event reaches an independent consumer in the
+ * orchestrator (see `lib/observer.ts`): it is published only after the SHIPPED/PAID transaction committed,
+ * so it is an upper bound that adds one relay hop and one fetch. Every order is 50.00 (paid, then shipped:
+ * the longest path, three consumers and three relay hops). The store's own timestamps (created_at →
+ * updated_at of the terminal update, both from the system's clock inside the handlers) are reported beside it.
+ * @module
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { benchDatabase } from '../lib/database.ts';
+import { type LatencySummary, latencyHistogram, recordMs, summarize } from '../lib/histogram.ts';
+import { type ClosedLoopResult, closedLoopPosts, type OrderLoad, openLoopPosts } from '../lib/load.ts';
+import { startObserver } from '../lib/observer.ts';
+import type { BenchOptions } from '../lib/options.ts';
+import { cpuMeter, rssMiB, startSut } from '../lib/processes.ts';
+import { sleep } from '../lib/time.ts';
+
+export interface TerminalFigures {
+  created: number;
+  terminal: number;
+  /** Orders that reached the terminal state while the load ran, per second of load. */
+  terminalPerSecond: number;
+  /** All orders of the run ÷ (last terminal − first POST): the rate the whole batch was completed at. */
+  completedPerSecond: number;
+  /** Created orders not yet terminal when the load stopped. */
+  backlogAtEnd: number;
+  /** From the end of the load until the last order was terminal (ms). */
+  drainMs: number;
+  latency: LatencySummary;
+  storeLatency: LatencySummary;
+}
+
+export interface E2EResult {
+  closed: {
+    connections: number;
+    http: ClosedLoopResult;
+    terminal: TerminalFigures;
+    cpu: Record<string, number>;
+  };
+  open: {
+    rate: number;
+    sent: number;
+    statuses: Record<string, number>;
+    httpLatency: LatencySummary;
+    maxSendLagMs: number;
+    terminal: TerminalFigures;
+    cpu: Record<string, number>;
+  };
+  integrity: Record<string, unknown>;
+  sutRssMiB: number | undefined;
+}
+
+export async function e2ePhase(o: BenchOptions, log: (line: string) => void): Promise<E2EResult> {
+  const db = await benchDatabase(o.databaseUrl);
+  const sut = await startSut({
+    mode: 'system',
+    logLevel: o.logLevel,
+    partitions: o.partitions,
+    ...(db.url === undefined ? {} : { databaseUrl: db.url }),
+  });
+  const observer = await startObserver(sut.brokers!, ['order-shipped']);
+  try {
+    const url = sut.url!;
+    const pids = { sut: sut.pid, loadgen: process.pid };
+    const drainTimeoutMs = o.drainTimeoutS * 1000;
+
+    log(`e2e: warm-up ${o.warmupS} s`);
+    const warm = await closedLoopPosts({
+      url,
+      path: '/orders',
+      connections: o.connections,
+      durationS: o.warmupS,
+      idPrefix: 'w',
+      amount: 50,
+    });
+    await observer.until(() => [...warm.created].every((id) => observer.seen.has(id)), drainTimeoutMs);
+
+    log(`e2e: closed loop, ${o.connections} connections, ${o.durationS} s`);
+    let meter = cpuMeter(pids);
+    const closed = await closedLoopPosts({
+      url,
+      path: '/orders',
+      connections: o.connections,
+      durationS: o.durationS,
+      idPrefix: 'c',
+      amount: 50,
+    });
+    const closedTerminal = await terminalFigures(closed, observer, o.durationS, drainTimeoutMs, sut, 'c-');
+    const closedCpu = meter.stop();
+    log(
+      `e2e: closed loop → ${closed.rps} POST/s, ${closedTerminal.terminalPerSecond} terminal orders/s during load, ${closedTerminal.completedPerSecond}/s over the batch`,
+    );
+
+    // The maximum: what the closed loop completed per second, whichever is higher of "during the load" and
+    // "over the whole batch" (when POSTs outrun the pipeline the backlog is completed after the load).
+    const max = Math.max(closedTerminal.terminalPerSecond, closedTerminal.completedPerSecond);
+    const rate = o.openRate ?? Math.max(1, Math.round(max * o.openFraction));
+    await sleep(500);
+    log(`e2e: open loop at ${rate}/s, ${o.durationS} s`);
+    meter = cpuMeter(pids);
+    const open = await openLoopPosts({
+      url,
+      path: '/orders',
+      rate,
+      durationS: o.durationS,
+      idPrefix: 'o',
+      amount: 50,
+    });
+    const openTerminal = await terminalFigures(open, observer, o.durationS, drainTimeoutMs, sut, 'o-');
+    const openCpu = meter.stop();
+    log(`e2e: open loop → p99 ${openTerminal.latency.p99} ms POST→terminal`);
+
+    const sutRss = rssMiB(sut.pid);
+    const integrity = await integrityCheck(sut, sut.brokers!);
+    return {
+      closed: {
+        connections: o.connections,
+        http: stripLoad(closed),
+        terminal: closedTerminal,
+        cpu: closedCpu,
+      },
+      open: {
+        rate,
+        sent: open.sent,
+        statuses: open.statuses,
+        httpLatency: open.httpLatency,
+        maxSendLagMs: open.maxSendLagMs,
+        terminal: openTerminal,
+        cpu: openCpu,
+      },
+      integrity,
+      sutRssMiB: sutRss,
+    };
+  } finally {
+    await observer.stop().catch(() => {});
+    await sut.stop();
+    await db.drop();
+  }
+}
+
+async function terminalFigures(
+  load: OrderLoad,
+  observer: Awaited<ReturnType<typeof startObserver>>,
+  durationS: number,
+  drainTimeoutMs: number,
+  sut: Awaited<ReturnType<typeof startSut>>,
+  prefix: string,
+): Promise<TerminalFigures> {
+  const loadEnd = Date.now();
+  const ids = [...load.created];
+  const start = ids.reduce((min, id) => Math.min(min, load.sentAt.get(id)!), Number.POSITIVE_INFINITY);
+  const atEnd = ids.filter((id) => observer.seen.has(id)).length;
+  await observer.until(() => ids.every((id) => observer.seen.has(id)), drainTimeoutMs);
+  const latency = latencyHistogram();
+  let terminal = 0;
+  let inWindow = 0;
+  let last = 0;
+  for (const id of ids) {
+    const seen = observer.seen.get(id);
+    if (seen === undefined) continue;
+    terminal += 1;
+    last = Math.max(last, seen);
+    if (seen <= start + durationS * 1000) inWindow += 1;
+    recordMs(latency, seen - load.sentAt.get(id)!);
+  }
+  const store = latencyHistogram();
+  const rows = await sut.sql<{ ms: string }>(
+    `select extract(epoch from (updated_at - created_at)) * 1000 as ms from orders.orders where id like '${prefix}%' and status = 'SHIPPED'`,
+  );
+  for (const row of rows) recordMs(store, Number(row.ms));
+  return {
+    created: ids.length,
+    terminal,
+    terminalPerSecond: Math.round(inWindow / durationS),
+    completedPerSecond: terminal === 0 ? 0 : Math.round((terminal * 1000) / (last - start)),
+    backlogAtEnd: ids.length - atEnd,
+    drainMs: Math.max(0, Math.round(last - loadEnd)),
+    latency: summarize(latency),
+    storeLatency: summarize(store),
+  };
+}
+
+/** Every order terminal with one payment; nothing dead-lettered; outboxes drained. */
+async function integrityCheck(sut: Awaited<ReturnType<typeof startSut>>, brokers: readonly string[]) {
+  const states = await sut.sql<{ status: string; payment_status: string; n: string }>(
+    'select status, payment_status, count(*) as n from orders.orders group by 1, 2 order by 1, 2',
+  );
+  const [payments] = await sut.sql<{ n: string; orders: string }>(
+    'select count(*) as n, count(distinct order_id) as orders from payments.payments',
+  );
+  // The last rows' markPublished may trail their publish by a moment.
+  let pending: { orders: string; payments: string } | undefined;
+  for (let i = 0; i < 50; i++) {
+    [pending] = await sut.sql<{ orders: string; payments: string }>(
+      'select (select count(*) from orders.outbox where published_at is null) as orders, (select count(*) from payments.outbox where published_at is null) as payments',
+    );
+    if (Number(pending!.orders) + Number(pending!.payments) === 0) break;
+    await sleep(100);
+  }
+  const admin = new Kafka({
+    brokers: [...brokers],
+    clientId: 'bench-check',
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  let deadLettered = 0;
+  try {
+    for (const topic of (await admin.listTopics()).filter((t) => t.endsWith('.dlq'))) {
+      for (const p of await admin.fetchTopicOffsets(topic)) deadLettered += Number(p.high);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const orders = Object.fromEntries(states.map((s) => [`${s.status}/${s.payment_status}`, Number(s.n)]));
+  const total = Object.values(orders).reduce((a, b) => a + b, 0);
+  const ok =
+    total === (orders['SHIPPED/PAID'] ?? 0) &&
+    Number(payments!.n) === total &&
+    Number(payments!.orders) === total &&
+    Number(pending!.orders) + Number(pending!.payments) === 0 &&
+    deadLettered === 0;
+  return {
+    ok,
+    orders,
+    payments: Number(payments!.n),
+    ordersWithPayment: Number(payments!.orders),
+    outboxPending: { orders: Number(pending!.orders), payments: Number(pending!.payments) },
+    deadLettered,
+  };
+}
+
+function stripLoad<T extends OrderLoad>(result: T): Omit<T, keyof OrderLoad> {
+  const { sentAt: _s, created: _c, ...rest } = result;
+  return rest;
+}

@@ -1,0 +1,125 @@
+/**
+ * Phase 3, the messaging ceiling: the same backlog of PaymentRequested events on a broker in its own
+ * process, drained by (a) a raw kafkajs consumer doing one transaction per message (the payment insert) and
+ * (b) process-payment through the runtime as deployed (`serve process-payment`: decoding and zod validation,
+ * inbox, the handler, outbox, offset commits, and the relay publishing the results).
+ * Rate = messages ÷ (last done − first started); group joins and start-up are outside it.
+ * @module
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { PaymentRequested } from '../../contracts/events.ts';
+import { encodeEvent } from '../../runtime/codec.ts';
+import { benchDatabase } from '../lib/database.ts';
+import { startObserver } from '../lib/observer.ts';
+import type { BenchOptions } from '../lib/options.ts';
+import { type BrokerProcess, cpuMeter, startBrokerProcess, startSut } from '../lib/processes.ts';
+
+export interface ConsumerFigures {
+  messages: number;
+  perSecond: number;
+  ms: number;
+  cpu: Record<string, number>;
+}
+
+export interface MessagingResult {
+  messages: number;
+  partitions: number;
+  rawKafkajs: ConsumerFigures;
+  processPayment: ConsumerFigures;
+  /** process-payment events/s ÷ raw kafkajs msgs/s. */
+  ratio: number;
+}
+
+export async function messagingPhase(o: BenchOptions, log: (line: string) => void): Promise<MessagingResult> {
+  const n = o.messages;
+  log(`messaging: raw kafkajs consumer, ${n} messages`);
+  const rawKafkajs = await withBroker(o, async (broker) => {
+    const db = await benchDatabase(o.databaseUrl);
+    const sut = await startSut({
+      mode: 'raw-consumer',
+      brokers: broker.brokers,
+      logLevel: o.logLevel,
+      partitions: o.partitions,
+      expectedMessages: n,
+      ...(db.url === undefined ? {} : { databaseUrl: db.url }),
+    });
+    try {
+      const meter = cpuMeter({ sut: sut.pid, broker: broker.child.pid! });
+      const done = await sut.next('consumed', o.drainTimeoutS * 1000);
+      const ms = done.lastMs - done.firstMs;
+      return { messages: n, ms: Math.round(ms), perSecond: Math.round((n * 1000) / ms), cpu: meter.stop() };
+    } finally {
+      await sut.stop();
+      await db.drop();
+    }
+  });
+  log(`messaging: raw kafkajs → ${rawKafkajs.perSecond} msgs/s`);
+
+  log(`messaging: process-payment, ${n} events`);
+  const processPayment = await withBroker(o, async (broker) => {
+    const db = await benchDatabase(o.databaseUrl);
+    const observer = await startObserver(broker.brokers, ['payment-completed', 'payment-failed']);
+    const sut = await startSut({
+      mode: 'functions',
+      functions: ['process-payment'],
+      brokers: broker.brokers,
+      logLevel: o.logLevel,
+      partitions: o.partitions,
+      ...(db.url === undefined ? {} : { databaseUrl: db.url }),
+    });
+    try {
+      const meter = cpuMeter({ sut: sut.pid, broker: broker.child.pid! });
+      const all = await observer.until(() => observer.seen.size >= n, o.drainTimeoutS * 1000);
+      const cpu = meter.stop();
+      if (!all)
+        throw new Error(`process-payment: only ${observer.seen.size} of ${n} results within the time limit`);
+      const times = [...observer.seen.values()];
+      const ms = Math.max(...times) - Math.min(...times);
+      return { messages: n, ms: Math.round(ms), perSecond: Math.round((n * 1000) / ms), cpu };
+    } finally {
+      await sut.stop();
+      await observer.stop().catch(() => {});
+      await db.drop();
+    }
+  });
+  log(`messaging: process-payment → ${processPayment.perSecond} events/s`);
+  return {
+    messages: n,
+    partitions: o.partitions,
+    rawKafkajs,
+    processPayment,
+    ratio: Math.round((processPayment.perSecond / rawKafkajs.perSecond) * 100) / 100,
+  };
+}
+
+/** A fresh broker process with `payment-requests` holding `o.messages` PaymentRequested events. */
+async function withBroker<T>(o: BenchOptions, run: (broker: BrokerProcess) => Promise<T>): Promise<T> {
+  const broker = await startBrokerProcess(o.partitions);
+  try {
+    const kafka = new Kafka({
+      brokers: broker.brokers,
+      clientId: 'bench-loader',
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'payment-requests', numPartitions: o.partitions }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let i = 0; i < o.messages; i += 500) {
+      const messages = [];
+      for (let j = i; j < Math.min(o.messages, i + 500); j++) {
+        const record = encodeEvent(
+          PaymentRequested.create({ orderId: `m-${j}`, amount: '50.00', currency: 'USD' }),
+        );
+        messages.push({ key: record.key, value: record.value, headers: record.headers });
+      }
+      await producer.send({ topic: 'payment-requests', messages });
+    }
+    await producer.disconnect();
+    return await run(broker);
+  } finally {
+    await broker.stop();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * `npm run bench`: end to end, HTTP ceiling, messaging ceiling, cold start and memory, in one run on this
+ * machine. Prints a table and writes the same figures as JSON (`bench/results/latest.json`). Options:
+ * `lib/options.ts`; method and figures: README "Performance".
+ *
+ *     npm run bench                     full run (~5 min)
+ *     npm run bench -- --quick          under a minute
+ *     DATABASE_URL=postgres://… npm run bench -- --database postgres
+ * @module
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { databaseLabel } from './lib/database.ts';
+import { loadAverage, machineInfo } from './lib/machine.ts';
+import { parseOptions } from './lib/options.ts';
+import { type BenchResults, renderTable } from './lib/report.ts';
+import { coldStartPhase } from './phases/coldstart.ts';
+import { e2ePhase } from './phases/e2e.ts';
+import { httpPhase } from './phases/http.ts';
+import { messagingPhase } from './phases/messaging.ts';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+const options = parseOptions(process.argv.slice(2));
+const started = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+
+const results: BenchResults = {
+  startedAt: new Date().toISOString(),
+  machine: machineInfo(),
+  config: {
+    quick: options.quick,
+    database: databaseLabel(options.databaseUrl),
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    connections: options.connections,
+    openRate: options.openRate ?? `${options.openFraction} × closed-loop terminal rate`,
+    messages: options.messages,
+    partitions: options.partitions,
+    logLevel: options.logLevel,
+    processes: 'load generator + observer in the orchestrator; each system under test in its own process',
+  },
+  errors: {},
+};
+
+async function phase<K extends 'e2e' | 'http' | 'messaging' | 'coldStart'>(
+  key: K,
+  enabled: boolean,
+  run: () => Promise<NonNullable<BenchResults[K]>>,
+): Promise<void> {
+  if (!enabled) return;
+  try {
+    results[key] = await run();
+  } catch (error) {
+    results.errors[key] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log(`${key} failed: ${results.errors[key]}`);
+  }
+}
+
+log(`machine: ${results.machine.cores} cores, load average ${results.machine.loadAverageAtStart.join(' ')}`);
+await phase('e2e', options.phases.includes('e2e'), () => e2ePhase(options, log));
+await phase('http', options.phases.includes('http'), () => httpPhase(options, log));
+await phase('messaging', options.phases.includes('messaging'), () => messagingPhase(options, log));
+await phase('coldStart', options.phases.includes('coldstart'), () => coldStartPhase(options, log));
+results.finishedAt = new Date().toISOString();
+results.loadAverageAtEnd = loadAverage();
+
+mkdirSync(dirname(options.out), { recursive: true });
+writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(
+  `\n${renderTable(results)}\n\nJSON: ${options.out} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+);
+process.exitCode = Object.keys(results.errors).length > 0 ? 1 : 0;

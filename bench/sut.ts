@@ -1,0 +1,222 @@
+/**
+ * The system under test, in its own process (so the load generator never shares its event loop). The
+ * orchestrator (`bench/run.ts`) starts it with `BENCH_SUT` (JSON, see {@link SutSpec}) and talks to it over
+ * the IPC channel: `ready` when it serves, `sql` to read its database afterwards, `consumed` from the raw
+ * consumer. Not a test, not production code.
+ *
+ *   system       what `npm start -- --memory` runs: embedded broker + every function + one HTTP port
+ *   functions    some functions of the manifest against an outside broker (`KAFKA_BROKERS`), like `serve <id>`
+ *   bare-hono    the HTTP ceiling: one Hono route on @hono/node-server doing create-order's single insert
+ *   raw-consumer the messaging ceiling: a plain kafkajs consumer doing one transaction per message
+ * @module
+ */
+import { serve } from '@hono/node-server';
+import { sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { Kafka, logLevel } from 'kafkajs';
+import { type RunningSystem, startSystem } from '../app/system.ts';
+import { createOrdersStore } from '../db/orders/store.pg.ts';
+import { createPaymentsStore } from '../db/payments/store.pg.ts';
+import { openPostgres, type PgDatabase } from '../db/postgres/connect.ts';
+import { migrate } from '../db/postgres/migrate.ts';
+import { findFunction } from '../functions/manifest.ts';
+import { startLocalBroker } from '../local/local-broker.ts';
+import { type Config, loadConfig } from '../runtime/config.ts';
+import type { AnyFunction } from '../runtime/define.ts';
+import { createLogger } from '../runtime/logger.ts';
+import type { SutMessage, SutRequest, SutSpec } from './lib/sut-protocol.ts';
+import { wallMs } from './lib/time.ts';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+const spec = JSON.parse(process.env.BENCH_SUT ?? '{}') as SutSpec;
+const send = (message: SutMessage) => process.send?.(message);
+
+/** The database the SUT queries for the orchestrator. */
+let database: PgDatabase | undefined;
+let stop: () => Promise<void> = async () => {};
+
+process.on('message', (raw: SutRequest) => {
+  if (raw.type === 'sql') {
+    void (async () => {
+      try {
+        const result = (await database!.execute(sql.raw(raw.text))) as unknown as { rows: unknown[] };
+        send({ type: 'sql-result', id: raw.id, rows: result.rows });
+      } catch (error) {
+        send({ type: 'sql-result', id: raw.id, error: String(error) });
+      }
+    })();
+  } else if (raw.type === 'stop') {
+    void stop().finally(() => process.exit(0));
+  }
+});
+process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+
+function config(extra: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATA_DIR: 'memory://',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: spec.logLevel,
+    TOPIC_PARTITIONS: String(spec.partitions),
+    ...(spec.databaseUrl === undefined ? {} : { DATABASE_URL: spec.databaseUrl }),
+    ...extra,
+  });
+}
+
+/** Like `local/start.ts`: the embedded broker in this process, then the system. */
+async function startAllInOne(): Promise<void> {
+  const cfg = config();
+  const logger = createLogger({ level: cfg.logLevel, name: 'orderflow' });
+  const broker = await startLocalBroker({ port: 0, partitions: cfg.topicPartitions, logger });
+  const system = await startSystem({
+    config: cfg,
+    functions: functionsOf(spec.functions),
+    brokers: broker.brokers,
+    logger,
+  });
+  await system.host.ready;
+  useSystem(system, async () => broker.stop());
+  send({ type: 'ready', url: system.host.url!, brokers: broker.brokers });
+}
+
+/** Like `node dist/main.js serve <ids…>`, from source. */
+async function startFunctions(): Promise<void> {
+  const cfg = config({ KAFKA_BROKERS: spec.brokers!.join(',') });
+  const logger = createLogger({ level: cfg.logLevel, name: 'orderflow' });
+  const system = await startSystem({
+    config: cfg,
+    functions: functionsOf(spec.functions),
+    brokers: spec.brokers!,
+    logger,
+  });
+  await system.host.ready;
+  useSystem(system, async () => {});
+  send({ type: 'ready', url: system.host.url!, brokers: spec.brokers! });
+}
+
+function useSystem(system: RunningSystem, after: () => Promise<void>): void {
+  database = ((system.stores.orders ?? system.stores.payments) as unknown as { db: PgDatabase }).db;
+  stop = async () => {
+    await system.stop();
+    await after();
+  };
+}
+
+function functionsOf(ids: readonly string[] | undefined): AnyFunction[] {
+  return (
+    ids ?? [
+      'create-order',
+      'get-order',
+      'process-payment',
+      'apply-payment-result',
+      'ship-order',
+      'notify-payment-failed',
+    ]
+  ).map((id) => findFunction(id) ?? fail(`unknown function ${id}`));
+}
+
+/** A migrated database with the service's schema, opened the way the system opens it. */
+async function openMigrated(service: 'orders' | 'payments') {
+  const conn = await openPostgres(
+    spec.databaseUrl === undefined ? { memory: true } : { url: spec.databaseUrl },
+  );
+  const store = service === 'orders' ? createOrdersStore(conn.db) : createPaymentsStore(conn.db);
+  await migrate(store);
+  database = conn.db;
+  return conn;
+}
+
+/**
+ * The HTTP ceiling: parse the JSON body, one INSERT of the same order row create-order writes (the SQL drizzle
+ * generates for `insertOrder`), answer 201 with JSON. No validation, transaction, outbox, logging or ids.
+ */
+async function startBareHono(): Promise<void> {
+  const conn = await openMigrated('orders');
+  const insert = (values: unknown[]) =>
+    conn.db.execute(
+      sql`insert into "orders"."orders" ("id", "amount_minor", "currency", "status", "payment_status", "failure_reason", "created_at", "updated_at")
+          values (${values[0]}, ${values[1]}, ${values[2]}, 'PENDING', 'NOT_PAID', null, ${values[3]}, ${values[3]})
+          on conflict ("id") do nothing returning *`,
+    );
+  const app = new Hono();
+  app.post('/orders', async (c) => {
+    const body = (await c.req.json()) as { orderId: string; amount: number };
+    const now = new Date();
+    const result = (await insert([
+      body.orderId,
+      BigInt(Math.round(body.amount * 100)),
+      'USD',
+      now,
+    ])) as unknown as {
+      rows: unknown[];
+    };
+    return c.json({ status: 'success', orderId: body.orderId, created: result.rows.length }, 201);
+  });
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const address = server.address() as { port: number };
+  stop = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await conn.close();
+  };
+  send({ type: 'ready', url: `http://127.0.0.1:${address.port}` });
+}
+
+/**
+ * The messaging ceiling: kafkajs `eachMessage` on `payment-requests`, JSON.parse, one transaction inserting
+ * the payment row process-payment would insert; kafkajs' default commits. No inbox, outbox, validation or logs.
+ */
+async function startRawConsumer(): Promise<void> {
+  const conn = await openMigrated('payments');
+  const kafka = new Kafka({ brokers: [...spec.brokers!], clientId: 'bench-raw', logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: 'bench-raw-payments' });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'payment-requests', fromBeginning: true });
+  let count = 0;
+  let first = 0;
+  const expected = spec.expectedMessages ?? Number.POSITIVE_INFINITY;
+  await consumer.run({
+    partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
+    eachMessage: async ({ message }) => {
+      if (first === 0) first = wallMs();
+      const event = JSON.parse(message.value!.toString()) as { data: { orderId: string; amount: string } };
+      const minor = BigInt(event.data.amount.replace('.', ''));
+      await conn.db.transaction(async (tx) => {
+        await tx.execute(
+          sql`insert into "payments"."payments" ("id", "order_id", "amount_minor", "currency", "status", "failure_reason", "provider_ref", "created_at")
+              values (gen_random_uuid(), ${event.data.orderId}, ${minor}, 'USD', 'COMPLETED', null, null, now())
+              on conflict ("order_id") do nothing returning *`,
+        );
+      });
+      count += 1;
+      if (count === expected) send({ type: 'consumed', count, firstMs: first, lastMs: wallMs() });
+    },
+  });
+  stop = async () => {
+    await consumer.disconnect();
+    await conn.close();
+  };
+  send({ type: 'ready' });
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+const starters: Record<SutSpec['mode'], () => Promise<void>> = {
+  system: startAllInOne,
+  functions: startFunctions,
+  'bare-hono': startBareHono,
+  'raw-consumer': startRawConsumer,
+};
+
+starters[spec.mode]().catch((error: unknown) => {
+  process.stderr.write(
+    `bench sut (${spec.mode}) failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  process.exit(1);
+});
