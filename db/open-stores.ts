@@ -1,39 +1,16 @@
 /**
  * Opens the stores of the given services where configuration says they live, and migrates them.
  * The one place that picks a dialect: PGlite (no URL), a PostgreSQL server (`postgres://`), or SQL Server
- * (`mssql://`, `sqlserver://`; URL forms in `db/mssql/url.ts`).
+ * (`mssql://`, `sqlserver://`; URL forms in `db/mssql/url.ts`). Each dialect's module (and driver) is loaded
+ * only when some service uses it.
  * @module
  */
 import type { DatabaseTarget } from '../runtime/config.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
-import {
-  type ConnectLogger,
-  type ConnectRetryOptions,
-  type MssqlDatabase,
-  openMssql,
-} from './mssql/connect.ts';
-import { migrate as migrateMssql } from './mssql/migrate.ts';
-import type { MssqlStore } from './mssql/store-base.ts';
-import { createOrdersStore as createOrdersMssqlStore } from './orders/store.mssql.ts';
-import { createOrdersStore } from './orders/store.pg.ts';
-import { createPaymentsStore as createPaymentsMssqlStore } from './payments/store.mssql.ts';
-import { createPaymentsStore } from './payments/store.pg.ts';
-import { openPostgres, type PostgresDatabase } from './postgres/connect.ts';
-import { migrate } from './postgres/migrate.ts';
-import type { PostgresStore } from './postgres/store-base.ts';
+import type { DialectDriver, DialectOptions } from './dialect.ts';
 
-const POSTGRES_STORES: Record<string, (db: PostgresDatabase['db']) => PostgresStore<unknown>> = {
-  orders: createOrdersStore,
-  payments: createPaymentsStore,
-};
-
-const MSSQL_STORES: Record<string, (connection: MssqlDatabase) => MssqlStore<unknown>> = {
-  orders: createOrdersMssqlStore,
-  payments: createPaymentsMssqlStore,
-};
-
-/** The services this code base has stores for. */
-export const STORE_SERVICES = Object.keys(POSTGRES_STORES);
+/** The services this code base has stores for (each dialect implements all of them). */
+export const STORE_SERVICES = ['orders', 'payments'] as const;
 
 export interface OpenedStores {
   readonly stores: Record<string, TransactionalStore<unknown>>;
@@ -41,13 +18,17 @@ export interface OpenedStores {
   close(): Promise<void>;
 }
 
-export interface OpenStoresOptions {
+export interface OpenStoresOptions extends DialectOptions {
   /** Apply pending migrations (default true). A one-shot `migrate` job passes true and exits. */
   migrate?: boolean;
-  /** SQL Server: where the one-line-per-failed-connect-attempt messages go (default `console`). */
-  logger?: ConnectLogger;
-  /** SQL Server: how long to keep trying to connect at start-up (default: give up after 60 s). */
-  connectRetry?: ConnectRetryOptions;
+}
+
+type Family = 'postgres' | 'mssql';
+const familyOf = (target: DatabaseTarget): Family => (target.dialect === 'mssql' ? 'mssql' : 'postgres');
+
+async function loadDriver(family: Family, options: DialectOptions): Promise<DialectDriver<DatabaseTarget>> {
+  const module = family === 'mssql' ? await import('./mssql/open.ts') : await import('./postgres/open.ts');
+  return module.createDialectDriver(options) as DialectDriver<DatabaseTarget>;
 }
 
 /**
@@ -61,62 +42,28 @@ export async function openStores(
   targetOf: (service: string) => DatabaseTarget,
   options: OpenStoresOptions = {},
 ): Promise<OpenedStores> {
-  const connections = new Map<string, Promise<PostgresDatabase>>();
-  const mssqlConnections = new Map<string, Promise<MssqlDatabase>>();
+  const drivers = new Map<Family, Promise<DialectDriver<DatabaseTarget>>>();
   const close = async () => {
-    const opened = await Promise.allSettled([...connections.values(), ...mssqlConnections.values()]);
-    await Promise.all(opened.flatMap((c) => (c.status === 'fulfilled' ? [c.value.close()] : [])));
+    const loaded = await Promise.allSettled(drivers.values());
+    await Promise.all(loaded.flatMap((d) => (d.status === 'fulfilled' ? [d.value.close()] : [])));
   };
   try {
     const stores: Record<string, TransactionalStore<unknown>> = {};
     for (const service of services) {
-      const create = POSTGRES_STORES[service];
-      if (create === undefined) throw new Error(`no store is defined for service "${service}"`);
+      if (!(STORE_SERVICES as readonly string[]).includes(service))
+        throw new Error(`no store is defined for service "${service}"`);
       const target = targetOf(service);
-      if (target.dialect === 'mssql') {
-        const createMssql = MSSQL_STORES[service];
-        if (createMssql === undefined)
-          throw new Error(`no SQL Server store is defined for service "${service}"`);
-        let connection = mssqlConnections.get(target.url);
-        if (connection === undefined) {
-          connection = openMssql({
-            url: target.url,
-            ...(options.logger !== undefined ? { logger: options.logger } : {}),
-            ...(options.connectRetry !== undefined ? { retry: options.connectRetry } : {}),
-          }).catch((error: unknown) => {
-            const reason = error instanceof Error ? error.message : String(error);
-            throw new Error(`${service}: SQL Server ${redact(target.url)}: ${reason}`, { cause: error });
-          });
-          mssqlConnections.set(target.url, connection);
-        }
-        const store = createMssql(await connection);
-        if (options.migrate ?? true) await migrateMssql(store);
-        stores[service] = store;
-        continue;
+      const family = familyOf(target);
+      let driver = drivers.get(family);
+      if (driver === undefined) {
+        driver = loadDriver(family, options);
+        drivers.set(family, driver);
       }
-      const identity = target.dialect === 'postgres' ? target.url : `pglite:${target.dataDir ?? 'memory'}`;
-      let connection = connections.get(identity);
-      if (connection === undefined) {
-        connection = openPostgres(
-          target.dialect === 'postgres'
-            ? { url: target.url }
-            : target.dataDir === undefined
-              ? { memory: true }
-              : { dataDir: target.dataDir },
-        );
-        connections.set(identity, connection);
-      }
-      const store = create((await connection).db);
-      if (options.migrate ?? true) await migrate(store);
-      stores[service] = store;
+      stores[service] = await (await driver).openStore(service, target, { migrate: options.migrate ?? true });
     }
     return { stores, close };
   } catch (error) {
     await close();
     throw error;
   }
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }
