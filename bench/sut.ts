@@ -10,6 +10,9 @@
  *   raw-consumer the messaging ceiling: a plain kafkajs consumer doing one transaction per message
  * @module
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -30,7 +33,33 @@ import { wallMs } from './lib/time.ts';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
 const spec = JSON.parse(process.env.BENCH_SUT ?? '{}') as SutSpec;
-const send = (message: SutMessage) => process.send?.(message);
+const send = (message: SutMessage) => {
+  if (message.type === 'ready') startProfiling();
+  process.send?.(message);
+};
+
+/**
+ * BENCH_PROFILE_DIR=<dir>: a V8 CPU profile of this process from ready to stop (start-up left out), written
+ * to `<dir>/<mode>-<pid>.cpuprofile` for Chrome DevTools or speedscope.
+ */
+const profiler = process.env.BENCH_PROFILE_DIR ? new Session() : undefined;
+function startProfiling(): void {
+  if (profiler === undefined) return;
+  profiler.connect();
+  profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
+}
+async function stopProfiling(): Promise<void> {
+  if (profiler === undefined) return;
+  await new Promise<void>((resolve) =>
+    profiler.post('Profiler.stop', (error, result) => {
+      if (!error) {
+        const file = join(process.env.BENCH_PROFILE_DIR!, `${spec.mode}-${process.pid}.cpuprofile`);
+        writeFileSync(file, JSON.stringify(result.profile));
+      }
+      resolve();
+    }),
+  );
+}
 
 /** The database the SUT queries for the orchestrator. */
 let database: PgDatabase | undefined;
@@ -47,7 +76,9 @@ process.on('message', (raw: SutRequest) => {
       }
     })();
   } else if (raw.type === 'stop') {
-    void stop().finally(() => process.exit(0));
+    void stopProfiling()
+      .then(stop)
+      .finally(() => process.exit(0));
   }
 });
 process.on('disconnect', () => void stop().finally(() => process.exit(0)));
@@ -177,11 +208,21 @@ async function startRawConsumer(): Promise<void> {
   await consumer.subscribe({ topic: 'payment-requests', fromBeginning: true });
   let count = 0;
   let first = 0;
+  let last = 0;
+  let reported = false;
   const expected = spec.expectedMessages ?? Number.POSITIVE_INFINITY;
+  const report = () => {
+    if (reported) return;
+    reported = true;
+    send({ type: 'consumed', count, firstMs: first, lastMs: last });
+  };
   await consumer.run({
     partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
     eachMessage: async ({ message }) => {
-      if (first === 0) first = wallMs();
+      if (first === 0) {
+        first = wallMs();
+        if (spec.limitMs !== undefined) setTimeout(report, spec.limitMs).unref();
+      }
       const event = JSON.parse(message.value!.toString()) as { data: { orderId: string; amount: string } };
       const minor = BigInt(event.data.amount.replace('.', ''));
       await conn.db.transaction(async (tx) => {
@@ -192,7 +233,8 @@ async function startRawConsumer(): Promise<void> {
         );
       });
       count += 1;
-      if (count === expected) send({ type: 'consumed', count, firstMs: first, lastMs: wallMs() });
+      last = wallMs();
+      if (count === expected) report();
     },
   });
   stop = async () => {

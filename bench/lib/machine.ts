@@ -25,7 +25,8 @@ export function machineInfo(): MachineInfo {
     platform: `${process.platform} ${process.arch}`,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     loadAverageAtStart: loadAverage(),
-    commit: git(['rev-parse', '--short', 'HEAD']),
+    // BENCH_COMMIT: for a copy of the code without its .git (e.g. a baseline exported with git archive).
+    commit: process.env.BENCH_COMMIT ?? git(['rev-parse', '--short', 'HEAD']),
     dirty:
       git(['status', '--porcelain', '--', 'runtime', 'db', 'functions', 'app', 'local', 'contracts']) !== '',
   };
@@ -37,7 +38,11 @@ export function loadAverage(): number[] {
 
 function git(args: string[]): string {
   try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    return execFileSync('git', args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return 'unknown';
   }

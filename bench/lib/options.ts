@@ -8,6 +8,7 @@
  *   --open-fraction <f>      open-loop rate as a fraction of the closed loop's terminal rate (default 0.5)
  *   --open-rate <n>          fixed open-loop rate instead (orders/s)
  *   --messages <n>           events pre-loaded for the messaging phase (default 20000; quick 3000)
+ *   --messaging-limit <s>    longest each consumer of the messaging phase drains (default 60; quick 15)
  *   --cold-starts <n>        cold starts per function (default 5; quick 2)
  *   --rss-load <s>           load before reading RSS (default 10; quick 3)
  *   --database <pglite|postgres>  default pglite; postgres uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
@@ -31,6 +32,7 @@ export interface BenchOptions {
   openFraction: number;
   openRate: number | undefined;
   messages: number;
+  messagingLimitS: number;
   coldStarts: number;
   rssLoadS: number;
   database: 'pglite' | 'postgres';
@@ -56,6 +58,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
       'open-fraction': { type: 'string' },
       'open-rate': { type: 'string' },
       messages: { type: 'string' },
+      'messaging-limit': { type: 'string' },
       'cold-starts': { type: 'string' },
       'rss-load': { type: 'string' },
       database: { type: 'string' },
@@ -87,6 +90,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     openFraction: num('open-fraction', values['open-fraction'], 0.5),
     openRate: values['open-rate'] === undefined ? undefined : num('open-rate', values['open-rate'], 1),
     messages: num('messages', values.messages, quick ? 3000 : 20_000),
+    messagingLimitS: num('messaging-limit', values['messaging-limit'], quick ? 15 : 60),
     coldStarts: num('cold-starts', values['cold-starts'], quick ? 1 : 5),
     rssLoadS: num('rss-load', values['rss-load'], quick ? 3 : 10),
     database,

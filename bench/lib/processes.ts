@@ -24,11 +24,8 @@ export interface Sut {
 
 /** Starts `bench/sut.ts` with `spec` and waits until it reports ready. */
 export async function startSut(spec: SutSpec, timeoutMs = 120_000): Promise<Sut> {
-  // BENCH_PROFILE_DIR=<dir>: every system under test writes a V8 CPU profile there when it stops.
-  const profile = process.env.BENCH_PROFILE_DIR
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, 'bench/sut.ts')], {
+  // BENCH_PROFILE_DIR=<dir>: each system under test writes a CPU profile there (see bench/sut.ts).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/sut.ts')], {
     cwd: ROOT,
     env: { ...process.env, BENCH_SUT: JSON.stringify(spec), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     // stdout (the JSON log lines) goes to /dev/null: written like in production, read by nobody.

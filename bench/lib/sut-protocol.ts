@@ -16,6 +16,8 @@ export interface SutSpec {
   partitions: number;
   /** `raw-consumer`: report `consumed` when this many messages are done. */
   expectedMessages?: number;
+  /** `raw-consumer`: report `consumed` (with what is done) at the latest this long after the first message. */
+  limitMs?: number;
   partitionsConsumedConcurrently?: number;
 }
 
