@@ -10,6 +10,7 @@ import type { PgAsyncDatabase } from 'drizzle-orm/pg-core/async/db';
 import type { PgQueryResultHKT } from 'drizzle-orm/pg-core/session';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { preparingClient } from './pglite-client.ts';
 
 /** A drizzle PostgreSQL database or transaction, whatever the driver. Query functions take this first. */
 export type PgDatabase = PgAsyncDatabase<PgQueryResultHKT>;
@@ -64,9 +65,12 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
   return fromPglite(client);
 }
 
-/** Wraps an already created PGlite instance (e.g. one loaded from a template dump). */
+/**
+ * Wraps an already created PGlite instance (e.g. one loaded from a template dump). Statements go through
+ * {@link preparingClient}: repeated statements run as prepared statements in one call into PGlite.
+ */
 export function fromPglite(client: PGlite): PostgresDatabase {
-  const db = drizzlePglite({ client });
+  const db = drizzlePglite({ client: preparingClient(client) as unknown as PGlite });
   return withOnceClose(db, 'pglite', () => client.close());
 }
 
