@@ -32,12 +32,20 @@ export interface HostOptions {
     configure?: (app: Hono<{ Variables: HttpVariables }>) => void;
   };
   outbox?: { pollMs?: number; batchSize?: number };
+  /** Consumer tuning; `batchSize` defaults to {@link DEFAULT_CONSUMER_BATCH_SIZE} here (1 in `startEventConsumer`). */
   consumer?: EventConsumerOptions;
   /** Per-function retry attempts override (e.g. from `CONSUMER_RETRY_ATTEMPTS`). */
   retryAttempts?: number;
   /** Longest a graceful stop waits for in-flight work before closing anyway. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
+
+/**
+ * Messages per database transaction of a hosted event consumer: a busy partition's backlog is handled in
+ * transactions of up to this many events (each still deduplicated by the inbox and dead-lettered alone when it
+ * fails); an idle one still handles each message as it comes.
+ */
+export const DEFAULT_CONSUMER_BATCH_SIZE = 100;
 
 export interface Host {
   /** `http://host:port` of the HTTP server, when there is one. */
@@ -86,7 +94,12 @@ export async function startHost(options: HostOptions): Promise<Host> {
 
   const consumers: EventConsumer[] = [];
   for (const fn of eventFunctions) {
-    consumers.push(await startEventConsumer(fn, env, kafka, producer, options.consumer));
+    consumers.push(
+      await startEventConsumer(fn, env, kafka, producer, {
+        batchSize: DEFAULT_CONSUMER_BATCH_SIZE,
+        ...options.consumer,
+      }),
+    );
   }
   const ready = Promise.all(consumers.map((c) => c.ready)).then(() => undefined);
 

@@ -5,7 +5,14 @@ import { NoteAdded, NoteArchived } from './__fixtures__/events.ts';
 import { createNotesFixture, type NotesFixture, notesStore } from './__fixtures__/notes-store.ts';
 import { defineEventFunction, defineHttpFunction, type InvocationMeta, type Ports } from './define.ts';
 import { ConflictError, NonRetriableError, ValidationError } from './errors.ts';
-import { eventInvocationMeta, invokeEventFunction, invokeHttpFunction, type RuntimeEnv } from './invoke.ts';
+import {
+  BatchItemError,
+  eventInvocationMeta,
+  invokeEventBatch,
+  invokeEventFunction,
+  invokeHttpFunction,
+  type RuntimeEnv,
+} from './invoke.ts';
 
 let fx: NotesFixture;
 let env: RuntimeEnv;
@@ -186,5 +193,52 @@ describe('invokeEventFunction', () => {
       ),
     ).rejects.toBeInstanceOf(NonRetriableError);
     expect(spy).not.toHaveBeenCalled();
+  });
+});
+
+describe('invokeEventBatch', () => {
+  const archiveAll = defineEventFunction({
+    id: 'archive-all',
+    events: [NoteAdded],
+    groupId: 'batch-archivist',
+    store: notesStore,
+    handler: async ({ event, deps }) => {
+      if (event.data.text === 'boom') throw new NonRetriableError('cannot archive');
+      await deps.db.add({ id: `batch-${event.data.noteId}`, text: event.data.text });
+      deps.emit(NoteArchived.create({ noteId: event.data.noteId }));
+    },
+  });
+  const items = (...messages: ReturnType<typeof NoteAdded.create>[]) =>
+    messages.map((message) => ({ message, meta: eventInvocationMeta(archiveAll, message) }));
+
+  it('handles every event once in one transaction and writes their outbox rows in event order', async () => {
+    committed.length = 0;
+    const a = NoteAdded.create({ noteId: 'b-1', text: 'one' });
+    const b = NoteAdded.create({ noteId: 'b-2', text: 'two' });
+    expect(await invokeEventBatch(archiveAll, items(a, b, a), env)).toEqual([
+      'handled',
+      'handled',
+      'duplicate',
+    ]);
+    expect(await invokeEventBatch(archiveAll, items(b), env)).toEqual(['duplicate']);
+    expect(await fx.store.repo.get('batch-b-1')).toEqual({ id: 'batch-b-1', text: 'one' });
+    const rows = (await fx.outbox()).filter(
+      (row) => row.topic === 'notes-archived' && row.key.startsWith('b-'),
+    );
+    expect(rows.map((row) => row.key)).toEqual(['b-1', 'b-2']);
+    expect(rows[1]?.headers).toMatchObject({ 'causation-id': b.id });
+    expect(committed).toEqual(['notes']); // one commit, one nudge
+  });
+
+  it('rolls the whole batch back and names the item that failed', async () => {
+    const ok = NoteAdded.create({ noteId: 'b-10', text: 'fine' });
+    const bad = NoteAdded.create({ noteId: 'b-11', text: 'boom' });
+    const error = await invokeEventBatch(archiveAll, items(ok, bad), env).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchItemError);
+    expect((error as BatchItemError).index).toBe(1);
+    expect((error as BatchItemError).cause).toBeInstanceOf(NonRetriableError);
+    expect(await fx.store.repo.get('batch-b-10')).toBeUndefined();
+    expect(await fx.inboxCount('batch-archivist', ok.id)).toBe(0);
+    expect((await fx.outbox()).filter((row) => row.key === 'b-10')).toEqual([]);
   });
 });

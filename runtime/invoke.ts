@@ -27,7 +27,7 @@ import type {
 import { type FieldIssue, NonRetriableError, ValidationError } from './errors.ts';
 import type { EventMessage } from './events.ts';
 import { toFieldIssues } from './issues.ts';
-import type { StoreTransaction, TransactionalStore } from './store.ts';
+import type { NewOutboxRecord, StoreTransaction, TransactionalStore } from './store.ts';
 
 /** What the runtime is built from at start-up, shared by all functions of a process. */
 export interface RuntimeEnv {
@@ -130,31 +130,110 @@ async function runInTransaction<T>(
   body: (deps: HandlerDeps<unknown>, tx: StoreTransaction<unknown>) => Promise<T>,
 ): Promise<T> {
   const store = storeFor(env, fn);
-  const log = env.logger.child({ functionId: meta.functionId, correlationId: meta.correlationId });
   let emittedCount = 0;
   const result = await store.transaction(async (tx) => {
-    const emitted: EventMessage[] = [];
-    let open = true;
-    const deps: HandlerDeps<unknown> = {
-      db: tx.repo,
-      emit: (...events) => {
-        if (!open) throw new Error(`${fn.id}: emit() called after the handler returned`);
-        emitted.push(...events);
-      },
-      clock: env.clock,
-      log,
-      ports: env.ports,
-    };
-    const value = await body(deps, tx);
-    open = false;
-    if (emitted.length > 0) {
-      await tx.appendOutbox(emitted.map((event) => encodeEvent(withTrace(event, meta))));
-    }
-    emittedCount = emitted.length;
+    const { value, records } = await runBody(fn, env, meta, tx, body);
+    if (records.length > 0) await tx.appendOutbox(records);
+    emittedCount = records.length;
     return value;
   });
   if (emittedCount > 0) env.onCommitted?.(store.service);
   return result;
+}
+
+/** Runs one handler body inside `tx`; returns its value and the outbox rows of the events it emitted. */
+async function runBody<T>(
+  fn: { id: string },
+  env: RuntimeEnv,
+  meta: InvocationMeta,
+  tx: StoreTransaction<unknown>,
+  body: (deps: HandlerDeps<unknown>, tx: StoreTransaction<unknown>) => Promise<T>,
+): Promise<{ value: T; records: NewOutboxRecord[] }> {
+  const emitted: EventMessage[] = [];
+  let open = true;
+  const deps: HandlerDeps<unknown> = {
+    db: tx.repo,
+    emit: (...events) => {
+      if (!open) throw new Error(`${fn.id}: emit() called after the handler returned`);
+      emitted.push(...events);
+    },
+    clock: env.clock,
+    log: env.logger.child({ functionId: meta.functionId, correlationId: meta.correlationId }),
+    ports: env.ports,
+  };
+  const value = await body(deps, tx);
+  open = false;
+  return { value, records: emitted.map((event) => encodeEvent(withTrace(event, meta))) };
+}
+
+/** One event of a batch, with the meta of its invocation. */
+export interface BatchItem {
+  message: EventMessage;
+  meta: InvocationMeta;
+}
+
+/** A handler of a batch failed: the batch was rolled back; `index` is the item that failed. */
+export class BatchItemError extends Error {
+  readonly index: number;
+  constructor(index: number, cause: unknown) {
+    super(`batch item ${index} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'BatchItemError';
+    this.index = index;
+  }
+}
+
+/**
+ * Handles several events of one function in **one** transaction, in order, each exactly once per consumer
+ * group: for each, the inbox record, then (unless it is a duplicate) the handler; the outbox rows of every
+ * handled event are written at the end, in event order, before the commit. Nothing of the batch commits unless
+ * all of it does. Resolves each item's outcome.
+ * @throws BatchItemError naming the item whose handler (or inbox record) failed; any other error (outbox,
+ *   commit) as it is. Either way the whole batch was rolled back.
+ */
+export async function invokeEventBatch(
+  // biome-ignore lint/suspicious/noExplicitAny: any event function
+  fn: EventFunction<any, any>,
+  items: readonly BatchItem[],
+  env: RuntimeEnv,
+): Promise<EventOutcome[]> {
+  const definitions = fn.events as EventFunction['events'];
+  items.forEach(({ message }, index) => {
+    if (!definitions.some((d) => d.name === message.type && d.version === message.version)) {
+      throw new BatchItemError(
+        index,
+        new NonRetriableError(`${fn.id} does not consume ${message.type} v${message.version}`),
+      );
+    }
+  });
+  const store = storeFor(env, fn);
+  let emittedCount = 0;
+  const outcomes = await store.transaction(async (tx) => {
+    const results: EventOutcome[] = [];
+    const records: NewOutboxRecord[] = [];
+    for (const [index, { message, meta }] of items.entries()) {
+      try {
+        const { value } = await runBody(fn, env, meta, tx, async (deps) => {
+          if (!(await tx.recordInbox(fn.groupId, message.id))) {
+            deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
+            return 'duplicate' as const;
+          }
+          await fn.handler({ event: message, deps, meta });
+          return 'handled' as const;
+        }).then((ran) => {
+          records.push(...ran.records);
+          return ran;
+        });
+        results.push(value);
+      } catch (error) {
+        throw new BatchItemError(index, error);
+      }
+    }
+    if (records.length > 0) await tx.appendOutbox(records);
+    emittedCount = records.length;
+    return results;
+  });
+  if (emittedCount > 0) env.onCommitted?.(store.service);
+  return outcomes;
 }
 
 /** Fills correlation and causation from the invocation when the handler did not set them. */

@@ -68,8 +68,16 @@ async function harness(
       await deps.db.addEffect(event.id, `n=${event.data.n}`);
     },
   });
+  const transactions = { count: 0 };
+  const counted: TestStore = {
+    ...store,
+    transaction: (work) => {
+      transactions.count += 1;
+      return store.transaction(work);
+    },
+  };
   const env: RuntimeEnv = {
-    stores: { test: store },
+    stores: { test: counted },
     ports: {} as Ports,
     clock: () => FAILED_AT,
     logger: k.logger,
@@ -101,7 +109,7 @@ async function harness(
     const [entry] = await admin.fetchOffsets({ groupId: fn.groupId, topics: [topic] });
     return entry?.partitions[0]?.offset;
   };
-  return { fn, topic, calls, consumer, start, dlq, send, event, committed };
+  return { fn, topic, calls, consumer, start, dlq, send, event, committed, transactions };
 }
 
 const dlqHeaders = (dlq: TopicReader, i: number) =>
@@ -351,5 +359,97 @@ describe('event consumer', () => {
     const { groups } = await admin.describeGroups([h.fn.groupId]);
     expect(groups[0]?.members).toHaveLength(2);
     expect(h.dlq.messages).toHaveLength(0);
+  });
+});
+
+describe('event consumer with batchSize > 1 (several messages per transaction)', () => {
+  const batched = { batchSize: 20 };
+
+  it('handles a backlog in transactions of several events, each once, in order, and commits every offset', async () => {
+    const h = await harness(async () => {}, batched);
+    await h.consumer.stop();
+    await h.send(...Array.from({ length: 60 }, (_, i) => h.event(i)));
+    const before = h.transactions.count;
+    await h.start();
+    await waitFor(async () => (await h.committed()) === '60', { what: 'offset 60 committed' });
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(
+      Array.from({ length: 60 }, (_, i) => `n=${i}`),
+    );
+    expect(h.calls.map((c) => c.n)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(h.transactions.count - before).toBeLessThanOrEqual(6); // ≥ 20 events per transaction but for fetch boundaries
+    expect(h.calls.every((c) => c.meta.attempt === 1)).toBe(true);
+  });
+
+  it('retries a failing message alone and dead-letters it alone; its batch-mates are handled once', async () => {
+    const h = await harness(async (n) => {
+      if (n === 5) throw new Error('database unavailable');
+    }, batched);
+    await h.consumer.stop();
+    await h.send(...Array.from({ length: 10 }, (_, i) => h.event(i)));
+    await h.start();
+    await waitFor(async () => (await h.committed()) === '10', { what: 'offset 10 committed' });
+    // The batch attempt counts as attempt 1; attempts 2 and 3 run alone, then the dead-letter topic.
+    expect(h.calls.filter((c) => c.n === 5).map((c) => c.attempt)).toEqual([1, 2, 3]);
+    expect(h.dlq.messages).toHaveLength(1);
+    expect(dlqHeaders(h.dlq, 0)).toMatchObject({
+      'dlq-original-offset': '5',
+      'dlq-attempts': '3',
+      'dlq-kind': 'retries-exhausted',
+    });
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(
+      [0, 1, 2, 3, 4, 6, 7, 8, 9].map((n) => `n=${n}`),
+    );
+  });
+
+  it('dead-letters a non-retriable failure and an undecodable message alone, without blocking the rest', async () => {
+    const h = await harness(async (n) => {
+      if (n === 2) throw new NonRetriableError('card number is not valid');
+    }, batched);
+    await h.consumer.stop();
+    await h.send(
+      h.event(0),
+      h.event(1),
+      h.event(2),
+      { key: 'o-1', value: '{"id": "not json' },
+      h.event(4),
+      h.event(5),
+    );
+    await h.start();
+    await waitFor(async () => (await h.committed()) === '6', { what: 'offset 6 committed' });
+    await waitFor(() => h.dlq.messages.length === 2);
+    expect(h.dlq.messages.map((_, i) => dlqHeaders(h.dlq, i)['dlq-original-offset'])).toEqual(['2', '3']);
+    expect(dlqHeaders(h.dlq, 0)).toMatchObject({ 'dlq-kind': 'non-retriable', 'dlq-attempts': '1' });
+    expect(dlqHeaders(h.dlq, 1)).toMatchObject({ 'dlq-kind': 'invalid-message', 'dlq-attempts': '0' });
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(['n=0', 'n=1', 'n=4', 'n=5']);
+    expect(h.calls.filter((c) => c.n === 2)).toHaveLength(1);
+  });
+
+  it('has one effect when the same event is delivered twice within one batch', async () => {
+    const h = await harness(async () => {}, batched);
+    await h.consumer.stop();
+    const once = h.event(0);
+    await h.send(once, h.event(1), once);
+    await h.start();
+    await waitFor(async () => (await h.committed()) === '3');
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(['n=0', 'n=1']);
+    expect(h.calls.map((c) => c.n)).toEqual([0, 1]);
+  });
+
+  it('keeps each key in order with partitions consumed concurrently', async () => {
+    const h = await harness(async () => {}, { ...batched, partitions: 3, partitionsConsumedConcurrently: 3 });
+    const keys = ['o-a', 'o-b', 'o-c', 'o-d', 'o-e'];
+    await h.send(...Array.from({ length: 100 }, (_, i) => h.event(i, { orderId: keys[i % keys.length] })));
+    const effects = await waitFor(
+      async () => {
+        const rows = await store.repo.effects();
+        return rows.length >= 100 ? rows : undefined;
+      },
+      { what: '100 effects', timeoutMs: 30_000 },
+    );
+    expect(new Set(effects.map((e) => e.eventId)).size).toBe(100);
+    for (const key of keys) {
+      const ns = effects.map((e) => Number(e.note.slice(2))).filter((n) => keys[n % keys.length] === key);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    }
   });
 });

@@ -6,7 +6,13 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { EventFunction } from '../define.ts';
 import type { RuntimeEnv } from '../invoke.ts';
-import { type AnyEventFunction, type MessageProcessor, processMessage } from './process-message.ts';
+import {
+  type AnyEventFunction,
+  type MessageOutcome,
+  type MessageProcessor,
+  processBatch,
+  processMessage,
+} from './process-message.ts';
 import { ensureTopics } from './topics.ts';
 
 /** Tuning of one event consumer. Defaults suit production; tests lower the timings. */
@@ -27,6 +33,14 @@ export interface EventConsumerOptions {
    * absorbs the larger redelivery after a crash); resolved offsets are also committed after every batch.
    */
   commitEveryMessages?: number;
+  /**
+   * Up to this many messages of a partition are handled in one database transaction (inbox, handler and outbox
+   * per event, one commit, then their offsets). Default 1: one transaction per message. A failing message
+   * rolls its batch back and is then handled alone (retries, dead-letter topic) while the others are redone
+   * without it; see ARCHITECTURE.md. Trade-off: the offsets of a batch are committed together, after its
+   * slowest message, and a rolled-back batch repeats the external calls (ports) its handlers made.
+   */
+  batchSize?: number;
   /** Partitions of the dead-letter topic when it has to be created. Default 1. */
   deadLetterPartitions?: number;
   /** Jitter source (tests). */
@@ -100,9 +114,11 @@ export async function startEventConsumer(
     random: options.random ?? Math.random,
   };
 
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const control = { heartbeat, shouldAbandon: () => !isRunning() || isStale() };
+    if (batchSize > 1) return eachBatchInTransactions(payload, control);
     for (const message of batch.messages) {
       if (control.shouldAbandon()) return;
       const outcome = await processMessage(processor, batch, message, control);
@@ -111,6 +127,46 @@ export async function startEventConsumer(
         return;
       }
       resolveOffset(message.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  };
+
+  /** `batchSize` > 1: the front of the batch in one transaction at a time (see `processBatch`). */
+  const eachBatchInTransactions = async (
+    payload: EachBatchPayload,
+    control: { heartbeat: () => Promise<void>; shouldAbandon: () => boolean },
+  ): Promise<void> => {
+    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat } = payload;
+    const messages = batch.messages;
+    /** Messages whose batch attempt failed: handled alone next, that failure counting as attempt 1. */
+    const failed = new Map<string, { error: unknown }>();
+    let limit = batchSize;
+    let i = 0;
+    while (i < messages.length) {
+      if (control.shouldAbandon()) return;
+      const first = messages[i]!;
+      const failure = failed.get(first.offset);
+      const step =
+        failure === undefined
+          ? await processBatch(processor, batch, messages.slice(i, i + limit), control)
+          : {
+              kind: 'single' as const,
+              outcome: await processMessage(processor, batch, first, control, failure),
+            };
+      if (step.kind === 'retry-smaller') {
+        failed.set(step.failure.offset, { error: step.failure.error });
+        limit = step.size;
+        continue;
+      }
+      limit = batchSize;
+      if (step.kind === 'single') {
+        if (!isDone(step.outcome)) return; // not resolved: the next fetch starts again here
+        i += 1;
+      } else {
+        i += step.done;
+      }
+      resolveOffset(messages[i - 1]!.offset);
       await commitOffsetsIfNecessary();
       await heartbeat();
     }
@@ -143,4 +199,8 @@ export async function startEventConsumer(
       return stopping;
     },
   };
+}
+
+function isDone(outcome: MessageOutcome): boolean {
+  return outcome !== 'abandoned' && outcome !== 'dead-letter-failed';
 }

@@ -8,7 +8,14 @@ import type { Logger } from 'pino';
 import { decodeEvent } from '../codec.ts';
 import type { EventFunction } from '../define.ts';
 import { isRetriable } from '../errors.ts';
-import { eventInvocationMeta, invokeEventFunction, type RuntimeEnv } from '../invoke.ts';
+import {
+  type BatchItem,
+  BatchItemError,
+  eventInvocationMeta,
+  invokeEventBatch,
+  invokeEventFunction,
+  type RuntimeEnv,
+} from '../invoke.ts';
 import { ACKS_ALL } from './client.ts';
 import { type DeadLetterInfo, deadLetterMessage, describeError } from './dead-letter.ts';
 import { retryDelayMs, type WaitControl, waitWithHeartbeat } from './retry.ts';
@@ -46,6 +53,8 @@ export async function processMessage(
   source: MessageSource,
   raw: KafkaMessage,
   control: WaitControl,
+  /** Attempt 1 already ran (in a batch) and failed with this error: go on from there. */
+  firstFailure?: { error: unknown },
 ): Promise<MessageOutcome> {
   const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
   const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
@@ -63,6 +72,7 @@ export async function processMessage(
   for (let attempt = 1; ; attempt++) {
     const meta = eventInvocationMeta(p.fn, message, { attempt, source: where });
     try {
+      if (attempt === 1 && firstFailure !== undefined) throw firstFailure.error;
       return await invokeEventFunction(p.fn, message, p.env, meta);
     } catch (error) {
       const { name, message: text } = describeError(error);
@@ -107,5 +117,69 @@ async function deadLetter(
     // Pause before the redelivery, so a dead-letter topic that is down is not hammered.
     await waitWithHeartbeat(p.fn.retryPolicy.maxBackoffMs, control);
     return 'dead-letter-failed';
+  }
+}
+
+/** What a batch step did: `done` messages from the front are finished (commit their offsets). */
+export type BatchStep =
+  | { kind: 'batch'; done: number }
+  | { kind: 'single'; outcome: MessageOutcome }
+  | { kind: 'retry-smaller'; size: number; failure: { offset: string; error: unknown } };
+
+/**
+ * Handles the decodable messages at the front of `raws` (up to the first one that does not decode) in one
+ * transaction via `invokeEventBatch`. When that is not possible or fails, it falls back so that the
+ * per-message guarantees hold:
+ * - the first message does not decode, or the batch is a single message → that message alone, as always;
+ * - the handler of message k failed → if k > 0, the k messages before it are retried as a smaller batch
+ *   (`retry-smaller`: nothing was committed; the caller then hands message k to `processMessage` with its
+ *   failure); if k = 0 it goes on alone from attempt 2, its batch attempt counting as attempt 1: retried with
+ *   back-off, or dead-lettered alone;
+ * - anything else failed (outbox, commit) → the first message alone, from attempt 1.
+ */
+export async function processBatch(
+  p: MessageProcessor,
+  source: MessageSource,
+  raws: readonly KafkaMessage[],
+  control: WaitControl,
+): Promise<BatchStep> {
+  const items: BatchItem[] = [];
+  for (const raw of raws) {
+    const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
+    if (!decoded.ok) break;
+    const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
+    items.push({
+      message: decoded.message,
+      meta: eventInvocationMeta(p.fn, decoded.message, { attempt: 1, source: where }),
+    });
+  }
+  if (items.length <= 1)
+    return { kind: 'single', outcome: await processMessage(p, source, raws[0]!, control) };
+  try {
+    await invokeEventBatch(p.fn, items, p.env);
+    return { kind: 'batch', done: items.length };
+  } catch (error) {
+    if (error instanceof BatchItemError) {
+      if (error.index > 0) {
+        p.log.debug(
+          { ...source, size: items.length, failedAt: error.index },
+          'batch rolled back; retrying the messages before the failure',
+        );
+        return {
+          kind: 'retry-smaller',
+          size: error.index,
+          failure: { offset: raws[error.index]!.offset, error: error.cause },
+        };
+      }
+      return {
+        kind: 'single',
+        outcome: await processMessage(p, source, raws[0]!, control, { error: error.cause }),
+      };
+    }
+    p.log.warn(
+      { ...source, size: items.length, err: error },
+      'batch transaction failed; handling messages one at a time',
+    );
+    return { kind: 'single', outcome: await processMessage(p, source, raws[0]!, control) };
   }
 }
