@@ -210,10 +210,20 @@ export async function invokeEventBatch(
   const outcomes = await store.transaction(async (tx) => {
     const results: EventOutcome[] = [];
     const records: NewOutboxRecord[] = [];
+    // One inbox statement for the whole batch when the store offers it; an id listed twice is new only once.
+    const fresh =
+      tx.recordInboxMany === undefined
+        ? undefined
+        : await tx.recordInboxMany(
+            fn.groupId,
+            items.map((item) => item.message.id),
+          );
     for (const [index, { message, meta }] of items.entries()) {
       try {
         const { value } = await runBody(fn, env, meta, tx, async (deps) => {
-          if (!(await tx.recordInbox(fn.groupId, message.id))) {
+          const first =
+            fresh === undefined ? await tx.recordInbox(fn.groupId, message.id) : fresh.delete(message.id);
+          if (!first) {
             deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
             return 'duplicate' as const;
           }

@@ -50,6 +50,12 @@ export interface StoreTransaction<Repo> {
    * recorded: the event is a duplicate and the handler must not run again.
    */
   recordInbox(consumer: string, eventId: string): Promise<boolean>;
+  /**
+   * Optional: `recordInbox` for several events at once (one statement), for a consumer's batch. Returns the
+   * ids that were not recorded before (each id once, however often it is listed). Stores without it get one
+   * `recordInbox` call per event.
+   */
+  recordInboxMany?(consumer: string, eventIds: readonly string[]): Promise<Set<string>>;
 }
 
 /** One service's database: its repository, transactions, outbox and inbox. */

@@ -68,6 +68,18 @@ export function describeTransactionsContract(engine: GetEngine): void {
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
+    it('records several events at once and returns only the new ones (stores that offer recordInboxMany)', async (ctx) => {
+      const [seen, fresh] = [randomUUID(), randomUUID()];
+      await engine().payments.transaction((tx) => tx.recordInbox('payments', seen));
+      const recorded = await engine().payments.transaction(async (tx) => {
+        if (tx.recordInboxMany === undefined) return undefined;
+        return tx.recordInboxMany('payments', [seen, fresh, fresh]);
+      });
+      if (recorded === undefined) return ctx.skip();
+      expect([...recorded]).toEqual([fresh]);
+      expect(await engine().payments.transaction((tx) => tx.recordInbox('payments', fresh))).toBe(false);
+    });
+
     it('keeps each service inbox separate', async () => {
       const eventId = randomUUID();
       expect(await engine().orders.transaction((tx) => tx.recordInbox('g', eventId))).toBe(true);

@@ -46,6 +46,26 @@ export async function recordInbox(
 }
 
 /**
+ * Records several `(consumer, eventId)` at once; returns the ids that were new. One statement,
+ * `ON CONFLICT DO NOTHING … RETURNING`: same concurrency behaviour as {@link recordInbox}.
+ */
+export async function recordInboxMany(
+  db: PgDatabase,
+  inbox: InboxTable,
+  consumer: string,
+  eventIds: readonly string[],
+): Promise<Set<string>> {
+  const unique = [...new Set(eventIds)];
+  if (unique.length === 0) return new Set();
+  const inserted = await db
+    .insert(inbox)
+    .values(unique.map((eventId) => ({ consumer, eventId })))
+    .onConflictDoNothing({ target: [inbox.consumer, inbox.eventId] })
+    .returning({ eventId: inbox.eventId });
+  return new Set(inserted.map((row) => row.eventId));
+}
+
+/**
  * The relay's port over one outbox table. Several relays (replicas) may share it:
  * - a row is claimable when unpublished and not leased (or its lease expired); claiming leases it;
  * - **per-key order across relays**: a row is not claimable while an earlier unpublished row of the same

@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { TransactionalStore } from '../../runtime/store.ts';
 import type { PgDatabase } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
-import { appendOutbox, createOutboxPort, recordInbox } from './messaging-store.ts';
+import { appendOutbox, createOutboxPort, recordInbox, recordInboxMany } from './messaging-store.ts';
 
 /** A service store over PostgreSQL/PGlite. `db` is exposed for `migrate(store)` and tests. */
 export interface PostgresStore<Repo> extends TransactionalStore<Repo> {
@@ -43,6 +43,7 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
             repo: createRepo(tx),
             appendOutbox: (records) => appendOutbox(tx, tables.outbox, records),
             recordInbox: (consumer, eventId) => recordInbox(tx, tables.inbox, consumer, eventId),
+            recordInboxMany: (consumer, eventIds) => recordInboxMany(tx, tables.inbox, consumer, eventIds),
           }),
         { isolationLevel: 'read committed' },
       );
