@@ -2,7 +2,7 @@
  * The prepared-statement client over PGlite gives drizzle the same rows, types, errors and transaction
  * behaviour as PGlite's own `query`, on the first (PGlite's path) and every later run (prepared).
  */
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, TransactionAbortedError } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,22 @@ describe('preparingClient', () => {
     });
     const ids = (await db.execute(sql`select id from t where id in ('e', 'f', 'g') order by id`)).rows;
     expect(ids).toEqual([{ id: 'f' }, { id: 'g' }]);
+  });
+
+  it('refuses to commit a transaction PostgreSQL aborted, and honours an explicit rollback', async () => {
+    const client = preparingClient(pglite);
+    await expect(
+      client.transaction(async (tx) => {
+        await tx.query('insert into t (id) values ($1)', ['h']);
+        await tx.query('select nonsense from nowhere').catch(() => {});
+      }),
+    ).rejects.toBeInstanceOf(TransactionAbortedError);
+    await client.transaction(async (tx) => {
+      await tx.query('insert into t (id) values ($1)', ['i']);
+      await tx.rollback();
+    });
+    expect((await client.query('select id from t where id in ($1, $2)', ['h', 'i'])).rows).toEqual([]);
+    expect(pglite.isInTransaction()).toBe(false);
   });
 
   it('prepares a statement again after someone deallocated it', async () => {
