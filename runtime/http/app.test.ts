@@ -1,4 +1,7 @@
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NoteAdded } from '../__fixtures__/events.ts';
@@ -253,6 +256,51 @@ describe('HTTP binding: one error shape', () => {
     } as RequestInit);
     expect(streamed.status).toBe(413);
     expect(await fx.store.repo.get('n-4')).toBeUndefined();
+  });
+
+  it('applies the body limit on @hono/node-server by Content-Length and, for chunked bodies, by counting', async () => {
+    const app = createHttpApp({ functions: [addNote], env, bodyLimit: 100 });
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    const { port } = server.address() as AddressInfo;
+    const post = (id: string, body: string, chunked: boolean) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            port,
+            host: '127.0.0.1',
+            method: 'POST',
+            path: `/notes/${id}`,
+            headers: {
+              'content-type': 'application/json',
+              ...(chunked
+                ? { 'transfer-encoding': 'chunked' }
+                : { 'content-length': Buffer.byteLength(body) }),
+            },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        if (chunked) for (let i = 0; i < body.length; i += 10) req.write(body.slice(i, i + 10));
+        else req.write(body);
+        req.end();
+      });
+    try {
+      const big = JSON.stringify({ text: 'x'.repeat(200) });
+      expect(await post('n-41', big, false)).toBe(413);
+      expect(await post('n-42', big, true)).toBe(413);
+      expect(await post('n-43', JSON.stringify({ text: 'fits' }), false)).toBe(201);
+      expect(await post('n-44', JSON.stringify({ text: 'fits too' }), true)).toBe(201);
+      expect(await fx.store.repo.get('n-41')).toBeUndefined();
+      expect(await fx.store.repo.get('n-42')).toBeUndefined();
+      expect(await fx.store.repo.get('n-44')).toEqual({ id: 'n-44', text: 'fits too' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('answers an unknown route with 404 and a wrong method with 405 + Allow', async () => {

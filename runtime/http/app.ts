@@ -2,7 +2,8 @@
  * The Hono binding: maps HTTP onto `invokeHttpFunction` and back. Knows nothing of any particular function.
  * @module
  */
-import { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { HttpFunction, HttpMethod, InvocationMeta } from '../define.ts';
 import { invokeHttpFunction, type RuntimeEnv } from '../invoke.ts';
@@ -62,15 +63,30 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
     return c.json({ status: result.ok ? 'ok' : 'unavailable', checks: result.checks }, result.ok ? 200 : 503);
   });
 
-  const limit = bodyLimit({
-    maxSize,
-    onError: (c) =>
-      problemResponse(c, {
-        status: 413,
-        code: 'payload_too_large',
-        message: `Request body exceeds ${maxSize} bytes`,
-      }),
-  });
+  const tooLarge = (c: Context) =>
+    problemResponse(c, {
+      status: 413,
+      code: 'payload_too_large',
+      message: `Request body exceeds ${maxSize} bytes`,
+    });
+  const streamLimit = bodyLimit({ maxSize, onError: tooLarge });
+  // Served by @hono/node-server, a body with a Content-Length is exactly that long (Node's HTTP parser reads no
+  // more), so the limit is checked on the header and the body is later read by node-server's fast path.
+  // Touching the body stream (as hono's bodyLimit does) would build a web ReadableStream per request instead.
+  // Chunked bodies, and requests that did not come through Node's parser (`app.request`), are counted.
+  const limit: MiddlewareHandler = (c, next) => {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const length = incoming?.headers['content-length'];
+    if (
+      length === undefined ||
+      incoming?.headers['transfer-encoding'] !== undefined ||
+      !/^\d+$/.test(length)
+    ) {
+      return streamLimit(c, next);
+    }
+    if (Number(length) > maxSize) return Promise.resolve(tooLarge(c));
+    return next();
+  };
   const methodsByPath = new Map<string, Set<HttpMethod>>();
   for (const fn of options.functions) {
     for (const path of fn.paths) {
