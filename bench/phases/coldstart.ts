@@ -46,7 +46,7 @@ const PRODUCE_RATE = 500;
 
 export async function coldStartPhase(o: BenchOptions, log: (line: string) => void): Promise<ColdStartResult> {
   const bundle = await ensureBundle(o.bundle);
-  log(`coldstart: bundle ${bundle.main}${bundle.built ? ' (built now with esbuild)' : ''}`);
+  log(`coldstart: bundle ${bundle.main}${bundle.built ? ' (built now by scripts/build.ts)' : ''}`);
   const broker = await startBrokerProcess(o.partitions);
   const db = await benchDatabase(o.databaseUrl);
   const template = mkdtempSync(join(tmpdir(), 'orderflow-bench-data-'));
