@@ -10,6 +10,7 @@ import type { PgAsyncDatabase } from 'drizzle-orm/pg-core/async/db';
 import type { PgQueryResultHKT } from 'drizzle-orm/pg-core/session';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { type PgliteAutovacuumOptions, startPgliteAutovacuum } from './pglite-autovacuum.ts';
 import { preparingClient } from './pglite-client.ts';
 
 /** A drizzle PostgreSQL database or transaction, whatever the driver. Query functions take this first. */
@@ -37,6 +38,8 @@ export interface OpenPostgresOptions {
    * the next query opens a new one or fails with the cause. Default: ignore.
    */
   onPoolError?: (error: Error) => void;
+  /** PGlite: each ANALYZE / VACUUM the built-in autovacuum substitute runs, or its error. Default: ignore. */
+  onPgliteMaintenance?: PgliteAutovacuumOptions['onRun'];
 }
 
 /** True for URLs this module can open with the `pg` driver. */
@@ -46,7 +49,8 @@ export function isPostgresUrl(url: string): boolean {
 
 /**
  * Opens a database: a `pg` pool for a `postgres://` URL, otherwise PGlite in memory or under `dataDir`.
- * Resolves once PGlite is initialised (2–5 s in memory, ~0.5 s to reopen a data directory).
+ * Resolves once PGlite is initialised (2–5 s in memory, ~0.5 s to reopen a data directory). A PGlite database
+ * gets `startPgliteAutovacuum` (PGlite has no autovacuum of its own), stopped by `close()`.
  * @example
  * const { db, close } = await openPostgres({ url: process.env.DATABASE_URL });
  */
@@ -62,7 +66,15 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
   if (options.dataDir !== undefined && options.memory !== true)
     mkdirSync(options.dataDir, { recursive: true });
   const client = await PGlite.create(options.memory === true ? undefined : options.dataDir);
-  return fromPglite(client);
+  const database = fromPglite(client);
+  // PGlite has no autovacuum (single-user mode): without statistics the planner mis-plans as tables grow.
+  const autovacuum = startPgliteAutovacuum(database.db, {
+    ...(options.onPgliteMaintenance === undefined ? {} : { onRun: options.onPgliteMaintenance }),
+  });
+  return withOnceClose(database.db, 'pglite', async () => {
+    await autovacuum.stop();
+    await database.close();
+  });
 }
 
 /**

@@ -1,0 +1,74 @@
+/**
+ * The autovacuum substitute analyzes and vacuums PGlite tables by PostgreSQL's default thresholds.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPgliteAutovacuum } from './pglite-autovacuum.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
+
+let t: TestDatabase;
+/** Statistics reach pg_stat_* at most once a second; this makes the next statement publish them. */
+const flushStats = async () => {
+  await t.db.execute(sql`select pg_stat_force_next_flush()`);
+  await t.db.execute(sql`select 1`);
+};
+beforeAll(async () => {
+  t = await createTestDatabase();
+}, 60_000);
+afterAll(() => t?.close());
+
+const stats = async (table: string) => {
+  const result = (await t.db.execute(
+    sql`select n_dead_tup::int as dead, last_analyze is not null as analyzed, last_vacuum is not null as vacuumed
+        from pg_stat_user_tables where schemaname = 'orders' and relname = ${table}`,
+  )) as unknown as { rows: { dead: number; analyzed: boolean; vacuumed: boolean }[] };
+  return result.rows[0]!;
+};
+
+describe('startPgliteAutovacuum', () => {
+  it('analyzes a table past the change threshold, vacuums it past the dead-row threshold, leaves others', async () => {
+    const runs: string[] = [];
+    const autovacuum = startPgliteAutovacuum(t.db, {
+      intervalMs: 60_000,
+      onRun: (event) => {
+        if ('table' in event) runs.push(`${event.command} ${event.table}`);
+        else throw event.error;
+      },
+    });
+    try {
+      await t.orders.transaction((tx) =>
+        tx.appendOutbox(
+          Array.from({ length: 200 }, (_, i) => ({
+            eventId: randomUUID(),
+            topic: 't',
+            key: `k-${i}`,
+            value: '{}',
+            headers: {},
+          })),
+        ),
+      );
+      await flushStats();
+      await autovacuum.runOnce();
+      expect(runs).toEqual(['ANALYZE orders.outbox']); // 200 inserts: over 50 + 10% changed rows
+      expect(await stats('outbox')).toMatchObject({ analyzed: true });
+      expect((await stats('orders')).analyzed).toBe(false);
+
+      runs.length = 0;
+      await flushStats();
+      await autovacuum.runOnce();
+      expect(runs).toEqual([]); // nothing changed since
+
+      const claimed = await t.orders.outbox.claim(200, 30_000);
+      await t.orders.outbox.markPublished(claimed.map((row) => row.id));
+      await flushStats();
+      expect((await stats('outbox')).dead).toBeGreaterThan(50);
+      await autovacuum.runOnce();
+      expect(runs).toEqual(['VACUUM (ANALYZE) orders.outbox']);
+      await flushStats();
+      expect(await stats('outbox')).toMatchObject({ dead: 0, vacuumed: true });
+    } finally {
+      await autovacuum.stop();
+    }
+  });
+});
