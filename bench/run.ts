@@ -35,7 +35,7 @@ const results: BenchResults = {
     durationS: options.durationS,
     warmupS: options.warmupS,
     connections: options.connections,
-    openRate: options.openRate ?? `${options.openFraction} × closed-loop terminal rate`,
+    openRate: options.openRate ?? `${options.openFractions.join(', ')} × closed-loop terminal rate`,
     messages: options.messages,
     partitions: options.partitions,
     logLevel: options.logLevel,

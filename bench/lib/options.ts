@@ -5,7 +5,7 @@
  *   --duration <s>           length of each measured load (default 10; quick 3)
  *   --warmup <s>             load before measuring (default 3; quick 1)
  *   --connections <n>        closed-loop HTTP clients (default 32)
- *   --open-fraction <f>      open-loop rate as a fraction of the closed loop's terminal rate (default 0.5)
+ *   --open-fraction <f,…>    open-loop rates as fractions of the closed loop's terminal rate (default 0.5,0.25)
  *   --open-rate <n>          fixed open-loop rate instead (orders/s)
  *   --messages <n>           events pre-loaded for the messaging phase (default 20000; quick 3000)
  *   --messaging-limit <s>    longest each consumer of the messaging phase drains (default 60; quick 15)
@@ -29,7 +29,7 @@ export interface BenchOptions {
   durationS: number;
   warmupS: number;
   connections: number;
-  openFraction: number;
+  openFractions: number[];
   openRate: number | undefined;
   messages: number;
   messagingLimitS: number;
@@ -87,7 +87,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     durationS: num('duration', values.duration, quick ? 3 : 10),
     warmupS: num('warmup', values.warmup, quick ? 1 : 3),
     connections: num('connections', values.connections, 32),
-    openFraction: num('open-fraction', values['open-fraction'], 0.5),
+    openFractions: (values['open-fraction'] ?? '0.5,0.25')
+      .split(',')
+      .map((f) => num('open-fraction', f, 0.5)),
     openRate: values['open-rate'] === undefined ? undefined : num('open-rate', values['open-rate'], 1),
     messages: num('messages', values.messages, quick ? 3000 : 20_000),
     messagingLimitS: num('messaging-limit', values['messaging-limit'], quick ? 15 : 60),

@@ -39,7 +39,7 @@ export function renderTable(r: BenchResults): string {
       .join(', '),
   ]);
   if (r.e2e) {
-    const { closed, open, integrity } = r.e2e;
+    const { closed, integrity } = r.e2e;
     rows.push([
       'E2E closed loop',
       `${closed.connections} conns: ${closed.http.rps} POST/s (HTTP ${lat({ ...closed.http.latency, p95: Number.NaN, count: 0 }).replace('p95 NaN · ', '')})`,
@@ -50,13 +50,16 @@ export function renderTable(r: BenchResults): string {
     ]);
     rows.push(['  POST→terminal', lat(closed.terminal.latency)]);
     rows.push(['  CPU (cores)', fmtCpu(closed.cpu)]);
-    rows.push([
-      `E2E open loop ${open.rate}/s`,
-      `${open.terminal.terminalPerSecond} terminal/s; HTTP from intended send ${lat(open.httpLatency)}`,
-    ]);
-    rows.push(['  POST→terminal', lat(open.terminal.latency)]);
-    rows.push(['  store span', `${lat(open.terminal.storeLatency)} (created_at → updated_at)`]);
-    rows.push(['  CPU (cores)', `${fmtCpu(open.cpu)}; generator lag max ${open.maxSendLagMs} ms`]);
+    for (const open of [r.e2e.open, ...(r.e2e.openMore ?? [])]) {
+      const share = open.fraction === undefined ? '' : ` (${open.fraction} × max)`;
+      rows.push([
+        `E2E open loop ${open.rate}/s${share}`,
+        `${open.terminal.terminalPerSecond} terminal/s; HTTP from intended send ${lat(open.httpLatency)}`,
+      ]);
+      rows.push(['  POST→terminal', lat(open.terminal.latency)]);
+      rows.push(['  store span', `${lat(open.terminal.storeLatency)} (created_at → updated_at)`]);
+      rows.push(['  CPU (cores)', `${fmtCpu(open.cpu)}; generator lag max ${open.maxSendLagMs} ms`]);
+    }
     rows.push([
       '  integrity',
       `${integrity.ok ? 'ok' : 'FAILED'}: ${JSON.stringify(integrity.orders)}, payments ${integrity.payments}, dead-lettered ${integrity.deadLettered}, SUT RSS ${r.e2e.sutRssMiB} MiB`,

@@ -40,17 +40,24 @@ export interface E2EResult {
     terminal: TerminalFigures;
     cpu: Record<string, number>;
   };
-  open: {
-    rate: number;
-    sent: number;
-    statuses: Record<string, number>;
-    httpLatency: LatencySummary;
-    maxSendLagMs: number;
-    terminal: TerminalFigures;
-    cpu: Record<string, number>;
-  };
+  /** The open-loop run at the first rate (`--open-fraction`'s first value, or `--open-rate`). */
+  open: OpenLoopFigures;
+  /** Open-loop runs at the further fractions, in order. */
+  openMore: OpenLoopFigures[];
   integrity: Record<string, unknown>;
   sutRssMiB: number | undefined;
+}
+
+export interface OpenLoopFigures {
+  rate: number;
+  /** The fraction of the closed loop's maximum this rate is (undefined for `--open-rate`). */
+  fraction: number | undefined;
+  sent: number;
+  statuses: Record<string, number>;
+  httpLatency: LatencySummary;
+  maxSendLagMs: number;
+  terminal: TerminalFigures;
+  cpu: Record<string, number>;
 }
 
 export async function e2ePhase(o: BenchOptions, log: (line: string) => void): Promise<E2EResult> {
@@ -97,21 +104,37 @@ export async function e2ePhase(o: BenchOptions, log: (line: string) => void): Pr
     // The maximum: what the closed loop completed per second, whichever is higher of "during the load" and
     // "over the whole batch" (when POSTs outrun the pipeline the backlog is completed after the load).
     const max = Math.max(closedTerminal.terminalPerSecond, closedTerminal.completedPerSecond);
-    const rate = o.openRate ?? Math.max(1, Math.round(max * o.openFraction));
-    await sleep(500);
-    log(`e2e: open loop at ${rate}/s, ${o.durationS} s`);
-    meter = cpuMeter(pids);
-    const open = await openLoopPosts({
-      url,
-      path: '/orders',
-      rate,
-      durationS: o.durationS,
-      idPrefix: 'o',
-      amount: 50,
-    });
-    const openTerminal = await terminalFigures(open, observer, o.durationS, drainTimeoutMs, sut, 'o-');
-    const openCpu = meter.stop();
-    log(`e2e: open loop → p99 ${openTerminal.latency.p99} ms POST→terminal`);
+    const runs =
+      o.openRate === undefined
+        ? o.openFractions.map((fraction) => ({ fraction, rate: Math.max(1, Math.round(max * fraction)) }))
+        : [{ fraction: undefined, rate: o.openRate }];
+    const opens: OpenLoopFigures[] = [];
+    for (const [i, { fraction, rate }] of runs.entries()) {
+      await sleep(500);
+      log(`e2e: open loop at ${rate}/s, ${o.durationS} s`);
+      meter = cpuMeter(pids);
+      const open = await openLoopPosts({
+        url,
+        path: '/orders',
+        rate,
+        durationS: o.durationS,
+        idPrefix: `o${i}`,
+        amount: 50,
+      });
+      const terminal = await terminalFigures(open, observer, o.durationS, drainTimeoutMs, sut, `o${i}-`);
+      const cpu = meter.stop();
+      log(`e2e: open loop at ${rate}/s → p99 ${terminal.latency.p99} ms POST→terminal`);
+      opens.push({
+        rate,
+        fraction,
+        sent: open.sent,
+        statuses: open.statuses,
+        httpLatency: open.httpLatency,
+        maxSendLagMs: open.maxSendLagMs,
+        terminal,
+        cpu,
+      });
+    }
 
     const sutRss = rssMiB(sut.pid);
     const integrity = await integrityCheck(sut, sut.brokers!);
@@ -122,15 +145,8 @@ export async function e2ePhase(o: BenchOptions, log: (line: string) => void): Pr
         terminal: closedTerminal,
         cpu: closedCpu,
       },
-      open: {
-        rate,
-        sent: open.sent,
-        statuses: open.statuses,
-        httpLatency: open.httpLatency,
-        maxSendLagMs: open.maxSendLagMs,
-        terminal: openTerminal,
-        cpu: openCpu,
-      },
+      open: opens[0]!,
+      openMore: opens.slice(1),
       integrity,
       sutRssMiB: sutRss,
     };
