@@ -42,6 +42,7 @@ const results: BenchResults = {
     processes: 'load generator + observer in the orchestrator; each system under test in its own process',
   },
   errors: {},
+  loadAverageByPhase: {},
 };
 
 async function phase<K extends 'e2e' | 'http' | 'messaging' | 'coldStart'>(
@@ -50,6 +51,8 @@ async function phase<K extends 'e2e' | 'http' | 'messaging' | 'coldStart'>(
   run: () => Promise<NonNullable<BenchResults[K]>>,
 ): Promise<void> {
   if (!enabled) return;
+  // Other work on the machine bends every figure: note the load average as each phase starts.
+  results.loadAverageByPhase[key] = loadAverage();
   try {
     results[key] = await run();
   } catch (error) {

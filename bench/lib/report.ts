@@ -20,6 +20,8 @@ export interface BenchResults {
   messaging?: MessagingResult;
   coldStart?: ColdStartResult;
   errors: Record<string, string>;
+  /** 1/5/15-minute load averages as each phase started. */
+  loadAverageByPhase: Record<string, number[]>;
 }
 
 const lat = (l: LatencySummary) => `p50 ${l.p50} · p95 ${l.p95} · p99 ${l.p99} · max ${l.max} ms`;
@@ -103,6 +105,8 @@ export function renderTable(r: BenchResults): string {
   }
   for (const [phase, error] of Object.entries(r.errors))
     rows.push([`${phase} FAILED`, error.split('\n')[0]!]);
+  const byPhase = Object.entries(r.loadAverageByPhase ?? {}).map(([phase, load]) => `${phase} ${load[0]}`);
+  if (byPhase.length > 0) rows.push(['load avg (1 min) per phase', byPhase.join(', ')]);
   if (r.loadAverageAtEnd) rows.push(['load avg at end', r.loadAverageAtEnd.join(' / ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
