@@ -4,7 +4,7 @@
  * `lib/options.ts`; method and figures: README "Performance".
  *
  *     npm run bench                     full run (~5 min)
- *     npm run bench -- --quick          under a minute
+ *     npm run bench -- --quick          shorter phases (about 2½ minutes here)
  *     DATABASE_URL=postgres://… npm run bench -- --database postgres
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * `npm run bench` options.
  *
- *   --quick                  everything in under a minute (short phases, one cold start each)
+ *   --quick                  short phases, one cold start each (about 2½ minutes on a 2-core VM)
  *   --duration <s>           length of each measured load (default 10; quick 3)
  *   --warmup <s>             load before measuring (default 3; quick 1)
  *   --connections <n>        closed-loop HTTP clients (default 32)
