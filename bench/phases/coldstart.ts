@@ -13,10 +13,12 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { Kafka, logLevel } from 'kafkajs';
 import { PaymentRequested } from '../../contracts/events.ts';
 import { createOrdersStore } from '../../db/orders/store.pg.ts';
 import { openPostgres } from '../../db/postgres/connect.ts';
+import { createTestDatabase } from '../../db/postgres/test-database.ts';
 import { encodeEvent } from '../../runtime/codec.ts';
 import { ensureBundle } from '../lib/bundle.ts';
 import { type BenchDatabase, benchDatabase } from '../lib/database.ts';
@@ -45,21 +47,22 @@ const SEED_ORDER = 'cold-1';
 const PRODUCE_RATE = 500;
 
 export async function coldStartPhase(o: BenchOptions, log: (line: string) => void): Promise<ColdStartResult> {
-  const bundle = await ensureBundle(o.bundle);
-  log(`coldstart: bundle ${bundle.main}${bundle.built ? ' (built now by scripts/build.ts)' : ''}`);
-  const broker = await startBrokerProcess(o.partitions);
-  const db = await benchDatabase(o.databaseUrl);
+  // Set-up (nothing is measured yet): bundle, broker and the PGlite template side by side.
   const template = mkdtempSync(join(tmpdir(), 'orderflow-bench-data-'));
+  const [bundle, broker, db] = await Promise.all([
+    ensureBundle(o.bundle),
+    startBrokerProcess(o.partitions),
+    benchDatabase(o.databaseUrl),
+  ]);
+  log(`coldstart: bundle ${bundle.main}${bundle.built ? ' (built now by scripts/build.ts)' : ''}`);
   try {
     const base = {
       KAFKA_BROKERS: broker.brokers.join(','),
       LOG_LEVEL: o.logLevel,
       TOPIC_PARTITIONS: String(o.partitions),
     };
-    // Migrate (and create topics) once, with the bundle itself; then seed one order for get-order.
-    await runToEnd(bundle.main, ['migrate'], { ...base, ...dbEnv(db, template) });
-    await runToEnd(bundle.main, ['topics'], { ...base, ...dbEnv(db, template) });
-    await seedOrder(db, template);
+    // A migrated database with one order (each `serve` creates missing topics itself).
+    await prepareDatabase(bundle.main, base, db, template);
 
     const getOrder = await coldStarts(o, bundle.main, 'get-order', base, db, template, log, async (url) => {
       const r = await closedLoopGets({
@@ -187,19 +190,41 @@ function runToEnd(main: string, args: string[], env: Record<string, string>): Pr
   });
 }
 
-async function seedOrder(db: BenchDatabase, template: string): Promise<void> {
-  const conn = await openPostgres(
-    db.url === undefined ? { dataDir: join(template, 'orders') } : { url: db.url },
-  );
+/**
+ * A migrated database with one order for get-order. PostgreSQL: the bundle's own `migrate` job, then the
+ * order. PGlite: each service's data directory written from the migrated template the tests use (one dump
+ * load instead of two initdb runs; `serve` re-checks the migrations at start anyway).
+ */
+async function prepareDatabase(
+  main: string,
+  base: Record<string, string>,
+  db: BenchDatabase,
+  template: string,
+): Promise<void> {
+  const seed = { id: SEED_ORDER, amountMinor: 5000n, currency: 'USD', createdAt: new Date() };
+  if (db.url !== undefined) {
+    await runToEnd(main, ['migrate'], { ...base, DATABASE_URL: db.url });
+    const conn = await openPostgres({ url: db.url });
+    try {
+      await createOrdersStore(conn.db).repo.insertOrder(seed);
+    } finally {
+      await conn.close();
+    }
+    return;
+  }
+  const t = await createTestDatabase();
   try {
-    await createOrdersStore(conn.db).repo.insertOrder({
-      id: SEED_ORDER,
-      amountMinor: 5000n,
-      currency: 'USD',
-      createdAt: new Date(),
-    });
+    await t.orders.repo.insertOrder(seed);
+    const pglite = (t.db as unknown as { $client: { pglite: PGlite } }).$client.pglite;
+    const dump = await pglite.dumpDataDir('none');
+    await Promise.all(
+      ['orders', 'payments'].map(async (service) => {
+        const client = await PGlite.create({ dataDir: join(template, service), loadDataDir: dump });
+        await client.close();
+      }),
+    );
   } finally {
-    await conn.close();
+    await t.close();
   }
 }
 

@@ -25,6 +25,9 @@ export interface HttpResult {
 }
 
 export async function httpPhase(o: BenchOptions, log: (line: string) => void): Promise<HttpResult> {
+  // create-order's broker starts now, beside the bare-Hono system's start-up, and idles until it is used.
+  const brokerStarting = startBrokerProcess(o.partitions);
+  brokerStarting.catch(() => {});
   log(`http: bare Hono, ${o.connections} connections, ${o.durationS} s`);
   const bareHono = await measure(
     o,
@@ -32,7 +35,7 @@ export async function httpPhase(o: BenchOptions, log: (line: string) => void): P
     'b',
   );
   log(`http: bare Hono → ${bareHono.http.rps} req/s`);
-  const broker = await startBrokerProcess(o.partitions);
+  const broker = await brokerStarting;
   try {
     log(`http: create-order, ${o.connections} connections, ${o.durationS} s`);
     const createOrder = await measure(
