@@ -12,13 +12,13 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { PaymentRequested } from '../../contracts/events.ts';
 import { createOrdersStore } from '../../db/orders/store.pg.ts';
+import { createPaymentsStore } from '../../db/payments/store.pg.ts';
 import { openPostgres } from '../../db/postgres/connect.ts';
-import { createTestDatabase } from '../../db/postgres/test-database.ts';
+import { migrate } from '../../db/postgres/migrate.ts';
 import { encodeEvent } from '../../runtime/codec.ts';
 import { ensureBundle } from '../lib/bundle.ts';
 import { type BenchDatabase, benchDatabase } from '../lib/database.ts';
@@ -46,23 +46,51 @@ const SEED_ORDER = 'cold-1';
 /** Events per second offered to process-payment while its RSS is watched. */
 const PRODUCE_RATE = 500;
 
-export async function coldStartPhase(o: BenchOptions, log: (line: string) => void): Promise<ColdStartResult> {
-  // Set-up (nothing is measured yet): bundle, broker and the PGlite template side by side.
+/** What the phase needs before it measures anything: the bundle and a migrated database with one order. */
+export interface ColdStartSetUp {
+  readonly bundle: { main: string; built: boolean };
+  readonly db: BenchDatabase;
+  /** PGlite: the data directories each start copies (one per service); unused with a PostgreSQL server. */
+  readonly template: string;
+  /** Removes the bundle built here, the data directories and the scratch database. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Builds the bundle and prepares the database. Nothing here is measured, so `npm run bench` runs it beside
+ * the first system's start-up and waits for it before any load.
+ */
+export async function prepareColdStart(o: BenchOptions): Promise<ColdStartSetUp> {
   const template = mkdtempSync(join(tmpdir(), 'orderflow-bench-data-'));
-  const [bundle, broker, db] = await Promise.all([
-    ensureBundle(o.bundle),
-    startBrokerProcess(o.partitions),
-    benchDatabase(o.databaseUrl),
-  ]);
-  log(`coldstart: bundle ${bundle.main}${bundle.built ? ' (built now by scripts/build.ts)' : ''}`);
+  const [bundle, db] = await Promise.all([ensureBundle(o.bundle), benchDatabase(o.databaseUrl)]);
+  const dispose = async () => {
+    rmSync(template, { recursive: true, force: true });
+    if (bundle.built) rmSync(dirname(bundle.main), { recursive: true, force: true });
+    await db.drop();
+  };
+  try {
+    await prepareDatabase(bundle.main, db, template);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { bundle, db, template, dispose };
+}
+
+export async function coldStartPhase(
+  o: BenchOptions,
+  log: (line: string) => void,
+  setUp: Promise<ColdStartSetUp> = prepareColdStart(o),
+): Promise<ColdStartResult> {
+  const [prepared, broker] = await Promise.all([setUp, startBrokerProcess(o.partitions)]);
+  const { bundle, db, template } = prepared;
+  log(`coldstart: bundle ${bundle.main}${bundle.built ? ' (built by scripts/build.ts)' : ''}`);
   try {
     const base = {
       KAFKA_BROKERS: broker.brokers.join(','),
       LOG_LEVEL: o.logLevel,
       TOPIC_PARTITIONS: String(o.partitions),
     };
-    // A migrated database with one order (each `serve` creates missing topics itself).
-    await prepareDatabase(bundle.main, base, db, template);
 
     const getOrder = await coldStarts(o, bundle.main, 'get-order', base, db, template, log, async (url) => {
       const r = await closedLoopGets({
@@ -93,8 +121,7 @@ export async function coldStartPhase(o: BenchOptions, log: (line: string) => voi
       processPayment,
     };
   } finally {
-    rmSync(template, { recursive: true, force: true });
-    await db.drop();
+    await prepared.dispose();
     await broker.stop();
   }
 }
@@ -169,13 +196,12 @@ async function firstHealthy(url: string, child: ChildProcess): Promise<void> {
   throw new Error('no 200 from /healthz within 120 s');
 }
 
+/** Measurements are over: SIGKILL (a graceful stop only costs seconds here). */
 async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  child.kill('SIGKILL');
   await exited;
-  clearTimeout(timer);
 }
 
 function runToEnd(main: string, args: string[], env: Record<string, string>): Promise<void> {
@@ -191,19 +217,14 @@ function runToEnd(main: string, args: string[], env: Record<string, string>): Pr
 }
 
 /**
- * A migrated database with one order for get-order. PostgreSQL: the bundle's own `migrate` job, then the
- * order. PGlite: each service's data directory written from the migrated template the tests use (one dump
- * load instead of two initdb runs; `serve` re-checks the migrations at start anyway).
+ * A migrated database with one order for get-order. PostgreSQL: the bundle's own \`migrate\` job, then the
+ * order. PGlite: a data directory made the way \`serve\` makes one on first start (from the cached initdb
+ * dump), migrated, with the order.
  */
-async function prepareDatabase(
-  main: string,
-  base: Record<string, string>,
-  db: BenchDatabase,
-  template: string,
-): Promise<void> {
+async function prepareDatabase(main: string, db: BenchDatabase, template: string): Promise<void> {
   const seed = { id: SEED_ORDER, amountMinor: 5000n, currency: 'USD', createdAt: new Date() };
   if (db.url !== undefined) {
-    await runToEnd(main, ['migrate'], { ...base, DATABASE_URL: db.url });
+    await runToEnd(main, ['migrate'], { DATABASE_URL: db.url });
     const conn = await openPostgres({ url: db.url });
     try {
       await createOrdersStore(conn.db).repo.insertOrder(seed);
@@ -212,20 +233,18 @@ async function prepareDatabase(
     }
     return;
   }
-  const t = await createTestDatabase();
+  // One PGlite start instead of two: both schemas migrated into one data directory, copied for the other
+  // service (each \`serve\` uses only its own schema; the other is an unused empty one).
+  const orders = join(template, 'orders');
+  const conn = await openPostgres({ dataDir: orders });
   try {
-    await t.orders.repo.insertOrder(seed);
-    const pglite = (t.db as unknown as { $client: { pglite: PGlite } }).$client.pglite;
-    const dump = await pglite.dumpDataDir('none');
-    await Promise.all(
-      ['orders', 'payments'].map(async (service) => {
-        const client = await PGlite.create({ dataDir: join(template, service), loadDataDir: dump });
-        await client.close();
-      }),
-    );
+    await migrate(createOrdersStore(conn.db));
+    await migrate(createPaymentsStore(conn.db));
+    await createOrdersStore(conn.db).repo.insertOrder(seed);
   } finally {
-    await t.close();
+    await conn.close();
   }
+  cpSync(orders, join(template, 'payments'), { recursive: true });
 }
 
 async function produceFor(broker: BrokerProcess, ms: number): Promise<number> {

@@ -60,7 +60,15 @@ export interface OpenLoopFigures {
   cpu: Record<string, number>;
 }
 
-export async function e2ePhase(o: BenchOptions, log: (line: string) => void): Promise<E2EResult> {
+/**
+ * `otherSetUp`: set-up work of later phases started beside this system's start-up (nothing measured); the
+ * load starts only once it is over.
+ */
+export async function e2ePhase(
+  o: BenchOptions,
+  log: (line: string) => void,
+  otherSetUp: Promise<unknown> = Promise.resolve(),
+): Promise<E2EResult> {
   const db = await benchDatabase(o.databaseUrl);
   const sut = await startSut({
     mode: 'system',
@@ -74,6 +82,7 @@ export async function e2ePhase(o: BenchOptions, log: (line: string) => void): Pr
     const pids = { sut: sut.pid, loadgen: process.pid };
     const drainTimeoutMs = o.drainTimeoutS * 1000;
 
+    await otherSetUp.catch(() => {});
     log(`e2e: warm-up ${o.warmupS} s`);
     const warm = await closedLoopPosts({
       url,

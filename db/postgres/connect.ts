@@ -4,7 +4,7 @@
  * @module
  */
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgAsyncDatabase } from 'drizzle-orm/pg-core/async/db';
 import type { PgQueryResultHKT } from 'drizzle-orm/pg-core/session';
@@ -12,6 +12,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { type PgliteAutovacuumOptions, startPgliteAutovacuum } from './pglite-autovacuum.ts';
 import { preparingClient } from './pglite-client.ts';
+import { createPglite } from './pglite-initdb.ts';
 
 /** A drizzle PostgreSQL database or transaction, whatever the driver. Query functions take this first. */
 export type PgDatabase = PgAsyncDatabase<PgQueryResultHKT>;
@@ -49,7 +50,8 @@ export function isPostgresUrl(url: string): boolean {
 
 /**
  * Opens a database: a `pg` pool for a `postgres://` URL, otherwise PGlite in memory or under `dataDir`.
- * Resolves once PGlite is initialised (2–5 s in memory, ~0.5 s to reopen a data directory). A PGlite database
+ * Resolves once PGlite is initialised: ~1 s to reopen a data directory or to start a new database from the cached
+ * initdb dump (`createPglite`), 4–5 s when initdb has to run (the first time per PGlite version). A PGlite database
  * gets `startPgliteAutovacuum` (PGlite has no autovacuum of its own), stopped by `close()`.
  * @example
  * const { db, close } = await openPostgres({ url: process.env.DATABASE_URL });
@@ -65,7 +67,9 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
   }
   if (options.dataDir !== undefined && options.memory !== true)
     mkdirSync(options.dataDir, { recursive: true });
-  const client = await PGlite.create(options.memory === true ? undefined : options.dataDir);
+  const { client } = await createPglite(
+    options.memory === true || options.dataDir === undefined ? {} : { dataDir: options.dataDir },
+  );
   const database = fromPglite(client);
   // PGlite has no autovacuum (single-user mode): without statistics the planner mis-plans as tables grow.
   const autovacuum = startPgliteAutovacuum(database.db, {

@@ -2,18 +2,19 @@
  * The prepared-statement client over PGlite gives drizzle the same rows, types, errors and transaction
  * behaviour as PGlite's own `query`, on the first (PGlite's path) and every later run (prepared).
  */
-import { PGlite, TransactionAbortedError } from '@electric-sql/pglite';
+import { type PGlite, TransactionAbortedError } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preparingClient } from './pglite-client.ts';
+import { createPglite } from './pglite-initdb.ts';
 
 let pglite: PGlite;
 let db: ReturnType<typeof drizzle>;
 let executed: Uint8Array[] = [];
 
 beforeAll(async () => {
-  pglite = await PGlite.create();
+  pglite = (await createPglite()).client;
   await pglite.exec(
     `create table t (id text primary key, n bigint, at timestamptz, doc jsonb, ok boolean, note text)`,
   );

@@ -15,7 +15,7 @@ export interface ServiceDatabasesOptions<S extends string> {
   dataDir?: string;
   /**
    * PGlite only: one instance for every service (`'shared'`) or one per service (`'per-service'`).
-   * Default: shared in memory (one 2–5 s initdb instead of several), per service with a `dataDir`.
+   * Default: shared in memory (one PGlite start instead of several), per service with a `dataDir`.
    */
   pglite?: 'shared' | 'per-service';
   maxConnections?: number;

@@ -20,6 +20,7 @@ import { paymentsTables } from '../payments/schema.pg.ts';
 import { createPaymentsStore } from '../payments/store.pg.ts';
 import { fromPglite, type PgDatabase } from './connect.ts';
 import { migrate, migrationsFolder } from './migrate.ts';
+import { createPglite } from './pglite-initdb.ts';
 import type { PostgresStore } from './store-base.ts';
 
 const TEMPLATE_PREFIX = 'orderflow-pglite-';
@@ -55,7 +56,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     client = await PGlite.create({ loadDataDir: new Blob([readFileSync(templatePath)]) });
   } catch {
     kind = 'fresh';
-    client = await PGlite.create();
+    client = (await createPglite()).client;
   }
   const { db, close } = fromPglite(client);
   const orders = createOrdersStore(db);
