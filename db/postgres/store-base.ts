@@ -3,7 +3,8 @@
  * shared messaging queries, and the service repository built over the database or the transaction.
  * @module
  */
-import { sql } from 'drizzle-orm';
+import { is, sql } from 'drizzle-orm';
+import { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { TransactionalStore } from '../../runtime/store.ts';
 import type { PgDatabase } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
@@ -31,6 +32,9 @@ export interface PostgresStoreOptions<Repo> {
  */
 export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): PostgresStore<Repo> {
   const { db, tables, createRepo } = options;
+  // READ COMMITTED is asked for explicitly on a server (whose default_transaction_isolation may differ); PGlite
+  // is one connection with PostgreSQL's default, so there it would only be one more statement per transaction.
+  const config = is(db, PgliteDatabase) ? undefined : ({ isolationLevel: 'read committed' } as const);
   return {
     service: options.service,
     db,
@@ -45,7 +49,7 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
             recordInbox: (consumer, eventId) => recordInbox(tx, tables.inbox, consumer, eventId),
             recordInboxMany: (consumer, eventIds) => recordInboxMany(tx, tables.inbox, consumer, eventIds),
           }),
-        { isolationLevel: 'read committed' },
+        config,
       );
     },
     async ping() {
