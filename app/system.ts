@@ -5,7 +5,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import { openStores } from '../db/open-stores.ts';
+import { type OpenStoresOptions, openStores } from '../db/open-stores.ts';
 import { manifestTopics, servicesOf } from '../functions/manifest.ts';
 import { createPorts } from '../functions/ports.ts';
 import { type Config, databaseTarget } from '../runtime/config.ts';
@@ -50,10 +50,11 @@ export function topicSpecs(partitions: number): TopicSpec[] {
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = options;
+  const dbLog = logger.child({ component: 'db' });
   const { stores, close } = await openStores(
     servicesOf(options.functions),
     (service) => databaseTarget(config, service),
-    { logger: logger.child({ component: 'db' }) },
+    { logger: dbLog, onPgliteMaintenance: pgliteMaintenanceLog(dbLog) },
   );
   try {
     const host = await startHost({
@@ -84,4 +85,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await close();
     throw error;
   }
+}
+
+/**
+ * PGlite's autovacuum substitute blocks every statement while it runs (one connection): each run is logged at
+ * debug, a run of 100 ms or more at info (a latency spike's likely cause), a failure at warn.
+ */
+function pgliteMaintenanceLog(log: Logger): NonNullable<OpenStoresOptions['onPgliteMaintenance']> {
+  return (event) => {
+    if ('error' in event) log.warn({ err: event.error }, 'PGlite maintenance failed');
+    else if (event.ms >= 100) log.info(event, 'PGlite maintenance');
+    else log.debug(event, 'PGlite maintenance');
+  };
 }

@@ -6,12 +6,15 @@
 import type { DatabaseTarget } from '../runtime/config.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
 import type { ConnectLogger, ConnectRetryOptions } from './mssql/connect.ts';
+import type { PgliteAutovacuumOptions } from './postgres/pglite-autovacuum.ts';
 
 export interface DialectOptions {
   /** Where one-line-per-failed-connect-attempt messages go (SQL Server; default `console`). */
   logger?: ConnectLogger;
   /** How long to keep trying to connect at start-up (SQL Server; default: give up after 60 s). */
   connectRetry?: ConnectRetryOptions;
+  /** PGlite: each ANALYZE / VACUUM its autovacuum substitute runs (table, command, ms), or its error. */
+  onPgliteMaintenance?: PgliteAutovacuumOptions['onRun'];
 }
 
 export interface DialectDriver<T extends DatabaseTarget> {

@@ -163,7 +163,9 @@ async function coldStarts(
         rssAfterLoadMiB = rssMiB(child.pid!);
       }
     } finally {
-      await terminate(child);
+      // A graceful stop lets process-payment leave its consumer group; killed, the next start's JoinGroup
+      // would wait out the dead member's session timeout. The last start has no successor: killed at once.
+      await terminate(child, run === o.coldStarts);
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
@@ -196,12 +198,14 @@ async function firstHealthy(url: string, child: ChildProcess): Promise<void> {
   throw new Error('no 200 from /healthz within 120 s');
 }
 
-/** Measurements are over: SIGKILL (a graceful stop only costs seconds here). */
-async function terminate(child: ChildProcess): Promise<void> {
+/** SIGTERM (the graceful stop: consumers leave their groups), SIGKILL after 15 s; or SIGKILL at once. */
+async function terminate(child: ChildProcess, kill: boolean): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
+  child.kill(kill ? 'SIGKILL' : 'SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
+  clearTimeout(timer);
 }
 
 function runToEnd(main: string, args: string[], env: Record<string, string>): Promise<void> {

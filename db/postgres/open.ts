@@ -4,7 +4,7 @@
  * @module
  */
 import type { DatabaseTarget } from '../../runtime/config.ts';
-import type { DialectDriver } from '../dialect.ts';
+import type { DialectDriver, DialectOptions } from '../dialect.ts';
 import { createOrdersStore } from '../orders/store.pg.ts';
 import { createPaymentsStore } from '../payments/store.pg.ts';
 import { openPostgres, type PostgresDatabase } from './connect.ts';
@@ -18,7 +18,9 @@ const STORES: Record<string, (db: PostgresDatabase['db']) => PostgresStore<unkno
 
 type PostgresTarget = Extract<DatabaseTarget, { dialect: 'pglite' | 'postgres' }>;
 
-export function createDialectDriver(): DialectDriver<PostgresTarget> {
+export function createDialectDriver(options: DialectOptions = {}): DialectDriver<PostgresTarget> {
+  const maintenance =
+    options.onPgliteMaintenance === undefined ? {} : { onPgliteMaintenance: options.onPgliteMaintenance };
   const connections = new Map<string, Promise<PostgresDatabase>>();
   return {
     async openStore(service, target, { migrate: apply }) {
@@ -31,8 +33,8 @@ export function createDialectDriver(): DialectDriver<PostgresTarget> {
           target.dialect === 'postgres'
             ? { url: target.url }
             : target.dataDir === undefined
-              ? { memory: true }
-              : { dataDir: target.dataDir },
+              ? { memory: true, ...maintenance }
+              : { dataDir: target.dataDir, ...maintenance },
         );
         connections.set(identity, connection);
       }

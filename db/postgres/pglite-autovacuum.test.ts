@@ -71,4 +71,51 @@ describe('startPgliteAutovacuum', () => {
       await autovacuum.stop();
     }
   });
+
+  it('maintains one table per round, the one furthest past its threshold first', async () => {
+    const runs: string[] = [];
+    const autovacuum = startPgliteAutovacuum(t.db, {
+      intervalMs: 60_000,
+      onRun: (event) => {
+        if ('table' in event) runs.push(`${event.command} ${event.table}`);
+        else throw event.error;
+      },
+    });
+    try {
+      // 300 more outbox rows (over 4× its analyze threshold after the test above) and 80 orders (1.6×).
+      await t.orders.transaction(async (tx) => {
+        await tx.appendOutbox(
+          Array.from({ length: 300 }, (_, i) => ({
+            eventId: randomUUID(),
+            topic: 't',
+            key: `r-${i}`,
+            value: '{}',
+            headers: {},
+          })),
+        );
+        for (let i = 0; i < 80; i++)
+          await tx.repo.insertOrder({
+            id: `av-${i}`,
+            amountMinor: 100n,
+            currency: 'USD',
+            createdAt: new Date(),
+          });
+      });
+      await flushStats();
+      await autovacuum.runOnce();
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatch(/ orders\.outbox$/);
+      expect((await stats('orders')).analyzed).toBe(false);
+      await flushStats();
+      await autovacuum.runOnce();
+      expect(runs[1]).toBe('ANALYZE orders.orders');
+      // The session's statistics target is back to PostgreSQL's default afterwards.
+      const target = (await t.db.execute(sql`show default_statistics_target`)) as unknown as {
+        rows: { default_statistics_target: string }[];
+      };
+      expect(target.rows[0]!.default_statistics_target).toBe('100');
+    } finally {
+      await autovacuum.stop();
+    }
+  });
 });

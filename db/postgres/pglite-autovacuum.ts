@@ -7,15 +7,19 @@
  *
  * This does what autovacuum would, with its default thresholds: every `intervalMs` it reads
  * `pg_stat_user_tables` and runs `ANALYZE` on a table with more than 50 + 10% changed rows since its last
- * analyze, and `VACUUM (ANALYZE)` on one with more than 50 + 20% dead rows or 1000 + 20% rows inserted since
- * its last vacuum. One table at a time, outside any transaction; a run is skipped while the previous one lasts.
+ * analyze, or `VACUUM (ANALYZE)` on one with more than 50 + 20% dead rows or 1000 + 20% rows inserted since
+ * its last vacuum. Unlike autovacuum it cannot run beside the queries (PGlite has one connection: every
+ * statement waits for it), so it keeps each pause short: one table per round (the one furthest past its
+ * threshold), outside any transaction, with a 3,000-row ANALYZE sample; a round is skipped while the previous
+ * one lasts. Measured under load: seven tables in one round paused PGlite for 60–120 ms every 2 s, and an
+ * ANALYZE of a 10,000-row outbox at the default sample took 323 ms.
  * @module
  */
 import { sql } from 'drizzle-orm';
 import type { PgDatabase } from './connect.ts';
 
 export interface PgliteAutovacuumOptions {
-  /** How often the statistics are checked. Default 2000 (PostgreSQL's autovacuum naps 60 s; PGlite tables are small and checking is one query). */
+  /** How often the statistics are checked (at most one table is maintained per check). Default 1000 (PostgreSQL's autovacuum naps 60 s; checking is one query). */
   intervalMs?: number;
   /** Called with each table maintained and the command, or with an error (logged by the caller). */
   onRun?: (event: { table: string; command: string; ms: number } | { error: unknown }) => void;
@@ -56,7 +60,7 @@ export function startPgliteAutovacuum(
 
   const timer = setInterval(() => {
     if (!stopped && running === undefined) void runOnce();
-  }, options.intervalMs ?? 2_000);
+  }, options.intervalMs ?? 1_000);
   timer.unref();
 
   return {
@@ -69,20 +73,37 @@ export function startPgliteAutovacuum(
   };
 }
 
+/** Statistics target of these ANALYZE runs: 3,000 sampled rows instead of PostgreSQL's 30,000. */
+export const MAINTENANCE_STATISTICS_TARGET = 10;
+
 async function maintain(db: PgDatabase, onRun: PgliteAutovacuumOptions['onRun']): Promise<void> {
   const result = (await db.execute(sql`
     select schemaname as schema, relname as name, n_live_tup::float8 as live, n_dead_tup::float8 as dead,
            n_mod_since_analyze::float8 as modified, n_ins_since_vacuum::float8 as inserted
     from pg_stat_user_tables`)) as unknown as { rows: TableStats[] };
+  // The table furthest past a threshold; the others wait for the next round. Each command holds PGlite's
+  // only connection, so one per round keeps the pause it causes to one table's worth.
+  let due: { table: TableStats; vacuum: boolean; overdue: number } | undefined;
   for (const t of result.rows) {
-    const vacuum = t.dead > 50 + 0.2 * t.live || t.inserted > 1_000 + 0.2 * t.live;
-    const analyze = t.modified > 50 + 0.1 * t.live;
-    if (!vacuum && !analyze) continue;
-    const command = vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE';
-    const started = performance.now();
-    await db.execute(sql.raw(`${command} ${quote(t.schema)}.${quote(t.name)}`));
-    onRun?.({ table: `${t.schema}.${t.name}`, command, ms: Math.round(performance.now() - started) });
+    const vacuumBy = Math.max(t.dead / (50 + 0.2 * t.live), t.inserted / (1_000 + 0.2 * t.live));
+    const analyzeBy = t.modified / (50 + 0.1 * t.live);
+    const overdue = Math.max(vacuumBy, analyzeBy);
+    if (overdue > 1 && (due === undefined || overdue > due.overdue))
+      due = { table: t, vacuum: vacuumBy > 1, overdue };
   }
+  if (due === undefined) return;
+  const { table, vacuum } = due;
+  const command = vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE';
+  const started = performance.now();
+  // A smaller sample than PostgreSQL's default: these are PGlite's small tables, and the sample's cost is paid
+  // while every other statement waits. The planner needs row counts and rough distributions, not fine ones.
+  await db.execute(sql.raw(`set default_statistics_target = ${MAINTENANCE_STATISTICS_TARGET}`));
+  try {
+    await db.execute(sql.raw(`${command} ${quote(table.schema)}.${quote(table.name)}`));
+  } finally {
+    await db.execute(sql.raw('reset default_statistics_target'));
+  }
+  onRun?.({ table: `${table.schema}.${table.name}`, command, ms: Math.round(performance.now() - started) });
 }
 
 function quote(identifier: string): string {
