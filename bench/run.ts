@@ -10,6 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensureInitdbDump } from '../db/postgres/pglite-initdb.ts';
 import { databaseLabel } from './lib/database.ts';
 import { loadAverage, machineInfo } from './lib/machine.ts';
 import { parseOptions } from './lib/options.ts';
@@ -62,6 +63,9 @@ async function phase<K extends 'e2e' | 'http' | 'messaging' | 'coldStart'>(
 }
 
 log(`machine: ${results.machine.cores} cores, load average ${results.machine.loadAverageAtStart.join(' ')}`);
+// Every system under test starts a PGlite database from the cached initdb dump; on a machine without one, make
+// it once here rather than in several processes at the same time.
+if (options.databaseUrl === undefined) await ensureInitdbDump();
 // The cold-start phase's set-up (building the bundle, a migrated database) measures nothing: it runs beside
 // the first system's start-up, and every load waits until it is over.
 const coldStartSetUp = options.phases.includes('coldstart') ? prepareColdStart(options) : undefined;

@@ -66,6 +66,8 @@ async function stopProfiling(): Promise<void> {
 /** The database the SUT queries for the orchestrator. */
 let database: PgDatabase | undefined;
 let stop: () => Promise<void> = async () => {};
+/** `raw-consumer` with `deferConsume`: starts the consumer. */
+let consumeRequested: (brokers: readonly string[]) => void = () => {};
 
 process.on('message', (raw: SutRequest) => {
   if (raw.type === 'sql') {
@@ -77,6 +79,8 @@ process.on('message', (raw: SutRequest) => {
         send({ type: 'sql-result', id: raw.id, error: String(error) });
       }
     })();
+  } else if (raw.type === 'consume') {
+    consumeRequested(raw.brokers);
   } else if (raw.type === 'stop') {
     void stopProfiling()
       .then(stop)
@@ -218,45 +222,59 @@ async function startBareHono(): Promise<void> {
  */
 async function startRawConsumer(): Promise<void> {
   const conn = await openMigrated('payments');
-  const kafka = new Kafka({ brokers: [...spec.brokers!], clientId: 'bench-raw', logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: 'bench-raw-payments' });
-  await consumer.connect();
-  await consumer.subscribe({ topic: 'payment-requests', fromBeginning: true });
-  let count = 0;
-  let first = 0;
-  let last = 0;
-  let reported = false;
-  const expected = spec.expectedMessages ?? Number.POSITIVE_INFINITY;
-  const report = () => {
-    if (reported) return;
-    reported = true;
-    send({ type: 'consumed', count, firstMs: first, lastMs: last });
-  };
-  await consumer.run({
-    partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
-    eachMessage: async ({ message }) => {
-      if (first === 0) {
-        first = wallMs();
-        if (spec.limitMs !== undefined) setTimeout(report, spec.limitMs).unref();
-      }
-      const event = JSON.parse(message.value!.toString()) as { data: { orderId: string; amount: string } };
-      const minor = BigInt(event.data.amount.replace('.', ''));
-      await conn.db.transaction(async (tx) => {
-        await tx.execute(
-          sql`insert into "payments"."payments" ("id", "order_id", "amount_minor", "currency", "status", "failure_reason", "provider_ref", "created_at")
-              values (gen_random_uuid(), ${event.data.orderId}, ${minor}, 'USD', 'COMPLETED', null, null, now())
-              on conflict ("order_id") do nothing returning *`,
-        );
-      });
-      count += 1;
-      last = wallMs();
-      if (count === expected) report();
-    },
-  });
+  let consumer: ReturnType<Kafka['consumer']> | undefined;
   stop = async () => {
-    await consumer.disconnect();
+    await consumer?.disconnect();
     await conn.close();
   };
+  const consume = async (brokers: readonly string[]) => {
+    const kafka = new Kafka({ brokers: [...brokers], clientId: 'bench-raw', logLevel: logLevel.NOTHING });
+    consumer = kafka.consumer({ groupId: 'bench-raw-payments' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'payment-requests', fromBeginning: true });
+    let count = 0;
+    let first = 0;
+    let last = 0;
+    let reported = false;
+    const expected = spec.expectedMessages ?? Number.POSITIVE_INFINITY;
+    const report = () => {
+      if (reported) return;
+      reported = true;
+      send({ type: 'consumed', count, firstMs: first, lastMs: last });
+    };
+    await consumer.run({
+      partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
+      eachMessage: async ({ message }) => {
+        if (first === 0) {
+          first = wallMs();
+          if (spec.limitMs !== undefined) setTimeout(report, spec.limitMs).unref();
+        }
+        const event = JSON.parse(message.value!.toString()) as { data: { orderId: string; amount: string } };
+        const minor = BigInt(event.data.amount.replace('.', ''));
+        await conn.db.transaction(async (tx) => {
+          await tx.execute(
+            sql`insert into "payments"."payments" ("id", "order_id", "amount_minor", "currency", "status", "failure_reason", "provider_ref", "created_at")
+                values (gen_random_uuid(), ${event.data.orderId}, ${minor}, 'USD', 'COMPLETED', null, null, now())
+                on conflict ("order_id") do nothing returning *`,
+          );
+        });
+        count += 1;
+        last = wallMs();
+        if (count === expected) report();
+      },
+    });
+  };
+  if (spec.deferConsume) {
+    consumeRequested = (brokers) =>
+      void consume(brokers).catch((error: unknown) => {
+        process.stderr.write(
+          `raw consumer failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+        );
+        process.exit(1);
+      });
+  } else {
+    await consume(spec.brokers!);
+  }
   send({ type: 'ready' });
 }
 

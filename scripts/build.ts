@@ -13,7 +13,7 @@
  * kafkajs, mssql, pg) call `require`, hence the createRequire banner.
  * @module
  */
-import { cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +37,8 @@ export interface BuildResult {
   ms: number;
   /** Size in bytes of each file written, by path relative to `outdir` (maps and migrations left out). */
   sizes: Record<string, number>;
+  /** Every file the output was made from, relative to the project root (for caches keyed on them). */
+  inputs: string[];
 }
 
 /**
@@ -85,7 +87,12 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
     }
   }
   for (const file of PGLITE_ASSETS) sizes[file] = (await stat(join(outdir, file))).size;
-  return { outdir, ms: Math.round(performance.now() - started), sizes };
+  const inputs = new Set(['scripts/build.ts', 'package-lock.json']);
+  for (const result of results) for (const file of Object.keys(result.metafile.inputs)) inputs.add(file);
+  for (const file of await readdir(join(root, 'db/migrations'), { recursive: true }))
+    if ((await stat(join(root, 'db/migrations', file))).isFile()) inputs.add(join('db/migrations', file));
+  for (const file of PGLITE_ASSETS) inputs.add(relative(root, join(pgliteDist, file)));
+  return { outdir, ms: Math.round(performance.now() - started), sizes, inputs: [...inputs].sort() };
 }
 
 /** `1234567` → `1206 KiB`. */

@@ -2,15 +2,15 @@
  * `npm run bench` options.
  *
  *   --quick                  short phases, one cold start each (about a minute: 63 s on this 2-core VM)
- *   --duration <s>           length of each measured load (default 10; quick 1.5)
- *   --warmup <s>             load before measuring (default 3; quick 0.5)
+ *   --duration <s>           length of each measured load (default 10; quick 1)
+ *   --warmup <s>             load before measuring (default 3; quick 0.3)
  *   --connections <n>        closed-loop HTTP clients (default 32)
  *   --open-fraction <f,…>    open-loop rates as fractions of the closed loop's terminal rate (default 0.5,0.25; quick 0.5)
  *   --open-rate <n>          fixed open-loop rate instead (orders/s)
  *   --messages <n>           events pre-loaded for the messaging phase (default 20000; quick 2000)
  *   --messaging-limit <s>    longest each consumer of the messaging phase drains (default 60; quick 10)
  *   --cold-starts <n>        cold starts per function (default 5; quick 1)
- *   --rss-load <s>           load before reading RSS (default 10; quick 1)
+ *   --rss-load <s>           load before reading RSS (default 10; quick 0.5)
  *   --database <pglite|postgres>  default pglite; postgres uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
  *   --phases <list>          e2e,http,messaging,coldstart (default all)
  *   --partitions <n>         TOPIC_PARTITIONS (default 3)
@@ -84,8 +84,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   for (const phase of phases) if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}`);
   return {
     quick,
-    durationS: num('duration', values.duration, quick ? 1.5 : 10),
-    warmupS: num('warmup', values.warmup, quick ? 0.5 : 3),
+    durationS: num('duration', values.duration, quick ? 1 : 10),
+    warmupS: num('warmup', values.warmup, quick ? 0.3 : 3),
     connections: num('connections', values.connections, 32),
     openFractions: (values['open-fraction'] ?? (quick ? '0.5' : '0.5,0.25'))
       .split(',')
@@ -94,7 +94,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     messages: num('messages', values.messages, quick ? 2000 : 20_000),
     messagingLimitS: num('messaging-limit', values['messaging-limit'], quick ? 10 : 60),
     coldStarts: num('cold-starts', values['cold-starts'], quick ? 1 : 5),
-    rssLoadS: num('rss-load', values['rss-load'], quick ? 1 : 10),
+    rssLoadS: num('rss-load', values['rss-load'], quick ? 0.5 : 10),
     database,
     databaseUrl:
       database === 'postgres' ? (env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test') : undefined,

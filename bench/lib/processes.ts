@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SutMessage, SutSpec } from './sut-protocol.ts';
+import type { SutMessage, SutRequest, SutSpec } from './sut-protocol.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -17,6 +17,8 @@ export interface Sut {
   readonly brokers: readonly string[] | undefined;
   /** Runs SQL in the SUT's database; resolves with the rows. */
   sql<T>(text: string): Promise<T[]>;
+  /** Sends a request that has no reply (e.g. `consume`). */
+  send(request: SutRequest): void;
   /** Next message of this type (e.g. `consumed`). */
   next<K extends SutMessage['type']>(type: K, timeoutMs: number): Promise<Extract<SutMessage, { type: K }>>;
   stop(): Promise<void>;
@@ -80,6 +82,9 @@ export async function startSut(spec: SutSpec, timeoutMs = 120_000): Promise<Sut>
       const result = await reply;
       if (result.error !== undefined) throw new Error(`sql failed: ${result.error}\n${text}`);
       return result.rows as T[];
+    },
+    send: (request) => {
+      child.send(request);
     },
     next: (type, ms) => next(type, ms),
     async stop() {

@@ -19,6 +19,11 @@ export interface SutSpec {
   /** `raw-consumer`: report `consumed` (with what is done) at the latest this long after the first message. */
   limitMs?: number;
   partitionsConsumedConcurrently?: number;
+  /**
+   * `raw-consumer`: get ready (database open) without a broker, and start consuming on a `consume`
+   * request, so that start-up can overlap the orchestrator's own set-up.
+   */
+  deferConsume?: boolean;
 }
 
 export type SutMessage =
@@ -26,4 +31,7 @@ export type SutMessage =
   | { type: 'sql-result'; id: number; rows?: unknown[]; error?: string }
   | { type: 'consumed'; count: number; firstMs: number; lastMs: number };
 
-export type SutRequest = { type: 'sql'; id: number; text: string } | { type: 'stop' };
+export type SutRequest =
+  | { type: 'sql'; id: number; text: string }
+  | { type: 'stop' }
+  | { type: 'consume'; brokers: readonly string[] };

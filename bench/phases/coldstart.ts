@@ -8,11 +8,12 @@
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { PaymentRequested } from '../../contracts/events.ts';
 import { createOrdersStore } from '../../db/orders/store.pg.ts';
@@ -20,11 +21,11 @@ import { createPaymentsStore } from '../../db/payments/store.pg.ts';
 import { openPostgres } from '../../db/postgres/connect.ts';
 import { migrate } from '../../db/postgres/migrate.ts';
 import { encodeEvent } from '../../runtime/codec.ts';
-import { ensureBundle } from '../lib/bundle.ts';
+import { type Bundle, ensureBundle } from '../lib/bundle.ts';
 import { type BenchDatabase, benchDatabase } from '../lib/database.ts';
 import { closedLoopGets } from '../lib/load.ts';
 import type { BenchOptions } from '../lib/options.ts';
-import { type BrokerProcess, rssMiB, startBrokerProcess } from '../lib/processes.ts';
+import { type BrokerProcess, ROOT, rssMiB, startBrokerProcess } from '../lib/processes.ts';
 import { sleep, wallMs } from '../lib/time.ts';
 
 export interface ColdStartFigures {
@@ -48,33 +49,58 @@ const PRODUCE_RATE = 500;
 
 /** What the phase needs before it measures anything: the bundle and a migrated database with one order. */
 export interface ColdStartSetUp {
-  readonly bundle: { main: string; built: boolean };
+  readonly bundle: Bundle;
   readonly db: BenchDatabase;
   /** PGlite: the data directories each start copies (one per service); unused with a PostgreSQL server. */
   readonly template: string;
-  /** Removes the bundle built here, the data directories and the scratch database. */
+  /** How the PGlite data directories were obtained. */
+  readonly templateSource: 'prepared' | 'cached' | 'none';
+  /** Drops the scratch database (the bundle and the data directories stay cached in the temp directory). */
   dispose(): Promise<void>;
 }
 
 /**
- * Builds the bundle and prepares the database. Nothing here is measured, so `npm run bench` runs it beside
- * the first system's start-up and waits for it before any load.
+ * Builds (or reuses) the bundle and prepares the database. Nothing here is measured, so `npm run bench`
+ * runs it beside the first system's start-up and waits for it before any load. The PGlite data directories
+ * depend only on the migrations, PGlite and this file, so they are kept in the temp directory under a hash of
+ * those and reused.
  */
 export async function prepareColdStart(o: BenchOptions): Promise<ColdStartSetUp> {
-  const template = mkdtempSync(join(tmpdir(), 'orderflow-bench-data-'));
   const [bundle, db] = await Promise.all([ensureBundle(o.bundle), benchDatabase(o.databaseUrl)]);
-  const dispose = async () => {
-    rmSync(template, { recursive: true, force: true });
-    if (bundle.built) rmSync(dirname(bundle.main), { recursive: true, force: true });
-    await db.drop();
-  };
   try {
-    await prepareDatabase(bundle.main, db, template);
+    if (db.url !== undefined) {
+      await prepareDatabase(bundle.main, db, '');
+      return { bundle, db, template: '', templateSource: 'none', dispose: () => db.drop() };
+    }
+    const cached = join(tmpdir(), `orderflow-bench-colddata-${dataKey()}`);
+    if (existsSync(join(cached, 'payments', 'PG_VERSION')))
+      return { bundle, db, template: cached, templateSource: 'cached', dispose: () => db.drop() };
+    const temp = mkdtempSync(join(tmpdir(), 'orderflow-bench-data-'));
+    await prepareDatabase(bundle.main, db, temp);
+    for (const name of readdirSync(tmpdir()))
+      if (name.startsWith('orderflow-bench-colddata-'))
+        rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    try {
+      renameSync(temp, cached);
+    } catch {
+      return { bundle, db, template: temp, templateSource: 'prepared', dispose: () => db.drop() };
+    }
+    return { bundle, db, template: cached, templateSource: 'prepared', dispose: () => db.drop() };
   } catch (error) {
-    await dispose();
+    await db.drop();
     throw error;
   }
-  return { bundle, db, template, dispose };
+}
+
+/** Hash of what the prepared PGlite data directories depend on. */
+function dataKey(): string {
+  const hash = createHash('sha256');
+  const files = ['package-lock.json', 'bench/phases/coldstart.ts'];
+  const migrations = join(ROOT, 'db/migrations/postgres');
+  for (const file of readdirSync(migrations, { recursive: true }).map(String).sort())
+    if (file.endsWith('.sql')) files.push(join('db/migrations/postgres', file));
+  for (const file of files) hash.update(file).update(readFileSync(join(ROOT, file)));
+  return hash.digest('hex').slice(0, 16);
 }
 
 export async function coldStartPhase(
@@ -84,7 +110,9 @@ export async function coldStartPhase(
 ): Promise<ColdStartResult> {
   const [prepared, broker] = await Promise.all([setUp, startBrokerProcess(o.partitions)]);
   const { bundle, db, template } = prepared;
-  log(`coldstart: bundle ${bundle.main}${bundle.built ? ' (built by scripts/build.ts)' : ''}`);
+  log(
+    `coldstart: bundle ${bundle.main} (${bundle.source}), PGlite data directories ${prepared.templateSource}`,
+  );
   try {
     const base = {
       KAFKA_BROKERS: broker.brokers.join(','),
@@ -93,13 +121,13 @@ export async function coldStartPhase(
     };
 
     const getOrder = await coldStarts(o, bundle.main, 'get-order', base, db, template, log, async (url) => {
-      const r = await closedLoopGets({
+      const _r = await closedLoopGets({
         url,
-        path: `/orders/${SEED_ORDER}`,
+        path: `/orders/$SEED_ORDER`,
         connections: 16,
         durationS: o.rssLoadS,
       });
-      return `${o.rssLoadS} s of closed-loop GET /orders/:id, 16 connections: ${r.rps} req/s`;
+      return `$o.rssLoadSs of closed-loop GET /orders/:id, 16 connections: $r.rpsreq/s`;
     });
     const processPayment = await coldStarts(
       o,
@@ -111,7 +139,7 @@ export async function coldStartPhase(
       log,
       async () => {
         const produced = await produceFor(broker, o.rssLoadS * 1000);
-        return `${o.rssLoadS} s of PaymentRequested events offered at ${PRODUCE_RATE}/s (${produced} events)`;
+        return `$o.rssLoadSs of PaymentRequested events offered at $PRODUCE_RATE/s (${produced} events)`;
       },
     );
     return {
@@ -221,8 +249,8 @@ function runToEnd(main: string, args: string[], env: Record<string, string>): Pr
 }
 
 /**
- * A migrated database with one order for get-order. PostgreSQL: the bundle's own \`migrate\` job, then the
- * order. PGlite: a data directory made the way \`serve\` makes one on first start (from the cached initdb
+ * A migrated database with one order for get-order. PostgreSQL: the bundle's own `migrate` job, then the
+ * order. PGlite: a data directory made the way `serve` makes one on first start (from the cached initdb
  * dump), migrated, with the order.
  */
 async function prepareDatabase(main: string, db: BenchDatabase, template: string): Promise<void> {
@@ -238,7 +266,7 @@ async function prepareDatabase(main: string, db: BenchDatabase, template: string
     return;
   }
   // One PGlite start instead of two: both schemas migrated into one data directory, copied for the other
-  // service (each \`serve\` uses only its own schema; the other is an unused empty one).
+  // service (each `serve` uses only its own schema; the other is an unused empty one).
   const orders = join(template, 'orders');
   const conn = await openPostgres({ dataDir: orders });
   try {

@@ -36,86 +36,97 @@ export async function messagingPhase(o: BenchOptions, log: (line: string) => voi
   const n = o.messages;
   const limitMs = o.messagingLimitS * 1000;
   // One broker and one backlog for both: each consumer group starts at the earliest offset, and neither
-  // writes to the topic it reads.
-  return withBroker(o, async (broker) => {
-    log(`messaging: raw kafkajs consumer, ${n} messages (at most ${o.messagingLimitS} s)`);
-    const rawKafkajs = await (async () => {
-      const db = await benchDatabase(o.databaseUrl);
-      const sut = await startSut({
-        mode: 'raw-consumer',
-        brokers: broker.brokers,
-        logLevel: o.logLevel,
-        partitions: o.partitions,
-        expectedMessages: n,
-        limitMs,
-        ...(db.url === undefined ? {} : { databaseUrl: db.url }),
-      });
-      try {
-        const meter = cpuMeter({ sut: sut.pid, broker: broker.child.pid! });
-        const done = await sut.next('consumed', limitMs + 60_000);
-        const ms = done.lastMs - done.firstMs;
-        return {
-          messages: done.count,
-          complete: done.count === n,
-          ms: Math.round(ms),
-          perSecond: Math.round((done.count * 1000) / ms),
-          cpu: meter.stop(),
-        };
-      } finally {
-        await sut.stop();
-        await db.drop();
-      }
-    })();
-    log(`messaging: raw kafkajs → ${rawKafkajs.perSecond} msgs/s`);
-
-    log(`messaging: process-payment, ${n} events (at most ${o.messagingLimitS} s)`);
-    const processPayment = await (async () => {
-      const db = await benchDatabase(o.databaseUrl);
-      const observer = await startObserver(broker.brokers, ['payment-completed', 'payment-failed']);
-      const sut = await startSut({
-        mode: 'functions',
-        functions: ['process-payment'],
-        brokers: broker.brokers,
-        logLevel: o.logLevel,
-        partitions: o.partitions,
-        ...(db.url === undefined ? {} : { databaseUrl: db.url }),
-      });
-      try {
-        const meter = cpuMeter({ sut: sut.pid, broker: broker.child.pid! });
-        // The limit counts from the first result, like the raw consumer's from its first message.
-        await observer.until(() => observer.seen.size > 0, 60_000);
-        await observer.until(() => observer.seen.size >= n, limitMs);
-        const cpu = meter.stop();
-        let first = Number.POSITIVE_INFINITY;
-        let last = 0;
-        for (const t of observer.seen.values()) {
-          first = Math.min(first, t);
-          last = Math.max(last, t);
-        }
-        const done = observer.seen.size;
-        const ms = last - first;
-        return {
-          messages: done,
-          complete: done >= n,
-          ms: Math.round(ms),
-          perSecond: Math.round((done * 1000) / ms),
-          cpu,
-        };
-      } finally {
-        await sut.stop();
-        await observer.stop().catch(() => {});
-        await db.drop();
-      }
-    })();
-    log(`messaging: process-payment → ${processPayment.perSecond} events/s`);
-    return {
-      messages: n,
-      partitions: o.partitions,
-      rawKafkajs,
-      processPayment,
-      ratio: Math.round((processPayment.perSecond / rawKafkajs.perSecond) * 100) / 100,
-    };
+  // writes to the topic it reads. The raw consumer's process opens its database while the broker starts and
+  // the backlog is written; it subscribes only once the backlog is complete.
+  const rawDb = await benchDatabase(o.databaseUrl);
+  const rawStarting = startSut({
+    mode: 'raw-consumer',
+    deferConsume: true,
+    logLevel: o.logLevel,
+    partitions: o.partitions,
+    expectedMessages: n,
+    limitMs,
+    ...(rawDb.url === undefined ? {} : { databaseUrl: rawDb.url }),
   });
+  rawStarting.catch(() => {});
+  try {
+    return await withBroker(o, async (broker) => {
+      log(`messaging: raw kafkajs consumer, ${n} messages (at most ${o.messagingLimitS} s)`);
+      const rawKafkajs = await (async () => {
+        const sut = await rawStarting;
+        try {
+          const meter = cpuMeter({ sut: sut.pid, broker: broker.child.pid! });
+          sut.send({ type: 'consume', brokers: broker.brokers });
+          const done = await sut.next('consumed', limitMs + 60_000);
+          const ms = done.lastMs - done.firstMs;
+          return {
+            messages: done.count,
+            complete: done.count === n,
+            ms: Math.round(ms),
+            perSecond: Math.round((done.count * 1000) / ms),
+            cpu: meter.stop(),
+          };
+        } finally {
+          await sut.stop();
+        }
+      })();
+      log(`messaging: raw kafkajs → ${rawKafkajs.perSecond} msgs/s`);
+
+      log(`messaging: process-payment, ${n} events (at most ${o.messagingLimitS} s)`);
+      const processPayment = await (async () => {
+        const db = await benchDatabase(o.databaseUrl);
+        const [observer, sut] = await Promise.all([
+          startObserver(broker.brokers, ['payment-completed', 'payment-failed']),
+          startSut({
+            mode: 'functions',
+            functions: ['process-payment'],
+            brokers: broker.brokers,
+            logLevel: o.logLevel,
+            partitions: o.partitions,
+            ...(db.url === undefined ? {} : { databaseUrl: db.url }),
+          }),
+        ]);
+        try {
+          const meter = cpuMeter({ sut: sut.pid, broker: broker.child.pid! });
+          // The limit counts from the first result, like the raw consumer's from its first message.
+          await observer.until(() => observer.seen.size > 0, 60_000);
+          await observer.until(() => observer.seen.size >= n, limitMs);
+          const cpu = meter.stop();
+          let first = Number.POSITIVE_INFINITY;
+          let last = 0;
+          for (const t of observer.seen.values()) {
+            first = Math.min(first, t);
+            last = Math.max(last, t);
+          }
+          const done = observer.seen.size;
+          const ms = last - first;
+          return {
+            messages: done,
+            complete: done >= n,
+            ms: Math.round(ms),
+            perSecond: Math.round((done * 1000) / ms),
+            cpu,
+          };
+        } finally {
+          await sut.stop();
+          await observer.stop().catch(() => {});
+          await db.drop();
+        }
+      })();
+      log(`messaging: process-payment → ${processPayment.perSecond} events/s`);
+      return {
+        messages: n,
+        partitions: o.partitions,
+        rawKafkajs,
+        processPayment,
+        ratio: Math.round((processPayment.perSecond / rawKafkajs.perSecond) * 100) / 100,
+      };
+    });
+  } finally {
+    // Also when the broker or the backlog failed before the raw consumer was used.
+    await (await rawStarting.catch(() => undefined))?.stop();
+    await rawDb.drop();
+  }
 }
 
 /** A fresh broker process with `payment-requests` holding `o.messages` PaymentRequested events. */

@@ -52,6 +52,18 @@ export async function createPglite(options: CreatePgliteOptions = {}): Promise<C
   return { client, source: 'initdb' };
 }
 
+/**
+ * Makes sure the initdb dump exists (runs initdb once if not), so that several processes about to start
+ * PGlite databases do not all run initdb at once. Returns where the dump is, or undefined without a cache.
+ */
+export async function ensureInitdbDump(cacheDir: string = tmpdir()): Promise<string | undefined> {
+  const dump = dumpPath(cacheDir);
+  if (dump === undefined || existsSync(dump)) return dump;
+  const { client } = await createPglite({ cacheDir });
+  await client.close();
+  return existsSync(dump) ? dump : undefined;
+}
+
 /** The dump's file for this PGlite version, or undefined when there is no cache. */
 function dumpPath(dir: string): string | undefined {
   const version = pgliteVersion();
