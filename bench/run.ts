@@ -3,8 +3,8 @@
  * machine. Prints a table and writes the same figures as JSON (`bench/results/latest.json`). Options:
  * `lib/options.ts`; method and figures: README "Performance".
  *
- *     npm run bench                     full run (about 4 minutes)
- *     npm run bench -- --quick          short phases (about a minute)
+ *     npm run bench                     full run (about 3½ minutes)
+ *     npm run bench -- --quick          short phases (about 50 s)
  *     DATABASE_URL=postgres://… npm run bench -- --database postgres
  * @module
  */
