@@ -48,7 +48,8 @@ export async function createPglite(options: CreatePgliteOptions = {}): Promise<C
     }
   }
   const client = await PGlite.create(dataDir);
-  if (dump !== undefined) await saveDump(client, dump);
+  // Saved before anything else runs on the database: the dump is initdb's output only.
+  if (dump !== undefined) await saveDump(client, dump, PREFIX);
   return { client, source: 'initdb' };
 }
 
@@ -70,7 +71,8 @@ function dumpPath(dir: string): string | undefined {
   return version === undefined ? undefined : join(dir, `${PREFIX}${version}.tar.gz`);
 }
 
-function pgliteVersion(): string | undefined {
+/** The installed PGlite's version, or undefined when it cannot be read (a bundle without node_modules). */
+export function pgliteVersion(): string | undefined {
   try {
     const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
     const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as {
@@ -86,11 +88,12 @@ function pgliteVersion(): string | undefined {
 }
 
 /**
- * Saves the freshly initialised database (nothing else has run on it yet) atomically: a temp file renamed
- * into place, so a concurrent start never reads half a dump. Dumps of other PGlite versions are removed.
- * Failing to save (read-only directory, full disk) only means the next start runs initdb too.
+ * Saves `client`'s data directory as a gzip dump at `path`, atomically (a temp file renamed into place, so a
+ * concurrent reader never sees half a dump), and removes the other dumps named `<prefix>…`.tar.gz` beside
+ * it (those of older PGlite versions or migrations). Failing to save (read-only directory, full disk) only
+ * means the next start does the work again.
  */
-async function saveDump(client: PGlite, path: string): Promise<void> {
+export async function saveDump(client: PGlite, path: string, prefix: string): Promise<void> {
   const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
     await client.exec('checkpoint');
@@ -99,7 +102,7 @@ async function saveDump(client: PGlite, path: string): Promise<void> {
     renameSync(temp, path);
     const dir = dirname(path);
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(PREFIX) && name.endsWith('.tar.gz') && join(dir, name) !== path)
+      if (name.startsWith(prefix) && name.endsWith('.tar.gz') && join(dir, name) !== path)
         rmSync(join(dir, name), { force: true });
     }
   } catch {

@@ -6,10 +6,9 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { OrdersRepo } from '../orders/repo.ts';
@@ -20,7 +19,7 @@ import { paymentsTables } from '../payments/schema.pg.ts';
 import { createPaymentsStore } from '../payments/store.pg.ts';
 import { fromPglite, type PgDatabase } from './connect.ts';
 import { migrate, migrationsFolder } from './migrate.ts';
-import { createPglite } from './pglite-initdb.ts';
+import { createPglite, pgliteVersion, saveDump } from './pglite-initdb.ts';
 import type { PostgresStore } from './store-base.ts';
 
 const TEMPLATE_PREFIX = 'orderflow-pglite-';
@@ -64,7 +63,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   // Also after loading a template: a no-op then (~50 ms), and it proves the template matches the migrations.
   await migrate(orders);
   await migrate(payments);
-  if (kind === 'fresh') await saveTemplate(client, templatePath);
+  if (kind === 'fresh') await saveDump(client, templatePath, TEMPLATE_PREFIX);
   return {
     db,
     orders,
@@ -86,7 +85,7 @@ export async function truncateServiceTables(db: PgDatabase): Promise<void> {
 
 /** Hash of every migration file of every service, plus the PGlite version: a new migration makes a new template. */
 function templateKey(): string {
-  const hash = createHash('sha256').update(pgliteVersion());
+  const hash = createHash('sha256').update(pgliteVersion() ?? 'unknown');
   for (const service of SERVICES) {
     const folder = migrationsFolder(service);
     for (const entry of readdirSync(folder).sort()) {
@@ -95,26 +94,4 @@ function templateKey(): string {
     }
   }
   return hash.digest('hex').slice(0, 16);
-}
-
-function pgliteVersion(): string {
-  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const pkg = join(dirname(entry), '..', 'package.json');
-  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-}
-
-/** Writes the dump atomically (temp file + rename), so concurrent test files never read half a template. */
-async function saveTemplate(client: PGlite, path: string): Promise<void> {
-  await client.exec('checkpoint');
-  const dump = await client.dumpDataDir('gzip');
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(temp, new Uint8Array(await dump.arrayBuffer()));
-  renameSync(temp, path);
-  // Templates of older migrations are never read again.
-  const dir = dirname(path);
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    if (name.startsWith(TEMPLATE_PREFIX) && name.endsWith('.tar.gz') && full !== path)
-      rmSync(full, { force: true });
-  }
 }
