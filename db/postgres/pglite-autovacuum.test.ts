@@ -26,28 +26,33 @@ const stats = async (table: string) => {
   return result.rows[0]!;
 };
 
+/** An autovacuum checked only by `runOnce`, recording each command it runs. */
+const recording = () => {
+  const runs: string[] = [];
+  const autovacuum = startPgliteAutovacuum(t.db, {
+    intervalMs: 60_000,
+    onRun: (event) => {
+      if ('table' in event) runs.push(`${event.command} ${event.table}`);
+      else throw event.error;
+    },
+  });
+  return { runs, autovacuum };
+};
+/** `n` outbox rows, each with its own key. */
+const outboxRows = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => ({
+    eventId: randomUUID(),
+    topic: 't',
+    key: `${prefix}-${i}`,
+    value: '{}',
+    headers: {},
+  }));
+
 describe('startPgliteAutovacuum', () => {
   it('analyzes a table past the change threshold, vacuums it past the dead-row threshold, leaves others', async () => {
-    const runs: string[] = [];
-    const autovacuum = startPgliteAutovacuum(t.db, {
-      intervalMs: 60_000,
-      onRun: (event) => {
-        if ('table' in event) runs.push(`${event.command} ${event.table}`);
-        else throw event.error;
-      },
-    });
+    const { runs, autovacuum } = recording();
     try {
-      await t.orders.transaction((tx) =>
-        tx.appendOutbox(
-          Array.from({ length: 200 }, (_, i) => ({
-            eventId: randomUUID(),
-            topic: 't',
-            key: `k-${i}`,
-            value: '{}',
-            headers: {},
-          })),
-        ),
-      );
+      await t.orders.transaction((tx) => tx.appendOutbox(outboxRows(200, 'k')));
       await flushStats();
       await autovacuum.runOnce();
       expect(runs).toEqual(['ANALYZE orders.outbox']); // 200 inserts: over 50 + 10% changed rows
@@ -73,26 +78,11 @@ describe('startPgliteAutovacuum', () => {
   });
 
   it('maintains one table per round, the one furthest past its threshold first', async () => {
-    const runs: string[] = [];
-    const autovacuum = startPgliteAutovacuum(t.db, {
-      intervalMs: 60_000,
-      onRun: (event) => {
-        if ('table' in event) runs.push(`${event.command} ${event.table}`);
-        else throw event.error;
-      },
-    });
+    const { runs, autovacuum } = recording();
     try {
       // 300 more outbox rows (over 4× its analyze threshold after the test above) and 80 orders (1.6×).
       await t.orders.transaction(async (tx) => {
-        await tx.appendOutbox(
-          Array.from({ length: 300 }, (_, i) => ({
-            eventId: randomUUID(),
-            topic: 't',
-            key: `r-${i}`,
-            value: '{}',
-            headers: {},
-          })),
-        );
+        await tx.appendOutbox(outboxRows(300, 'r'));
         for (let i = 0; i < 80; i++)
           await tx.repo.insertOrder({
             id: `av-${i}`,
