@@ -4,7 +4,7 @@
  * `lib/options.ts`; method and figures: README "Performance".
  *
  *     npm run bench                     full run (about 3½ minutes)
- *     npm run bench -- --quick          short phases (about 50 s)
+ *     npm run bench -- --quick          short phases (about 45 s)
  *     DATABASE_URL=postgres://… npm run bench -- --database postgres
  * @module
  */

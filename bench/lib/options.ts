@@ -1,7 +1,7 @@
 /**
  * `npm run bench` options.
  *
- *   --quick                  short phases, one cold start each (about 50 s on this 2-core VM)
+ *   --quick                  short phases, one cold start each (about 45 s on this 2-core VM)
  *   --duration <s>           length of each measured load (default 10; quick 1)
  *   --warmup <s>             load before measuring (default 3; quick 0.3)
  *   --connections <n>        closed-loop HTTP clients (default 32)
