@@ -29,7 +29,15 @@ export function outboxTable(schema: MsSqlSchema) {
       createdAt: createdAt(),
       publishedAt: utcDatetime('published_at'),
       leaseUntil: utcDatetime('lease_until'),
+      /** Claims so far (a crashed relay's claim counts too). */
       attempts: int('attempts').notNull().default(0),
+      /** Failed publishes of this row; the relay parks it after too many. */
+      failures: int('failures').notNull().default(0),
+      lastError: nvarchar('last_error', { length: 'max' }),
+      /** Set when the relay gave up on the row: no longer claimed until an operator republishes it. */
+      parkedAt: utcDatetime('parked_at'),
+      /** The relay instance holding the lease: only it may release the lease early. */
+      leaseOwner: varchar('lease_owner', { length: 64 }),
     },
     (t) => [
       index('outbox_unpublished_idx').on(t.id).where(sql`${t.publishedAt} is null`),
@@ -52,11 +60,32 @@ export function inboxTable(schema: MsSqlSchema) {
   );
 }
 
+/**
+ * Attempts of each event per consumer group, kept outside the handler's transaction so that a rollback, a
+ * rebalance, a restart or a crash does not reset them (see runtime/kafka/ARCHITECTURE.md, "Attempts").
+ */
+export function attemptsTable(schema: MsSqlSchema) {
+  return schema.table(
+    'consumer_attempts',
+    {
+      consumer: binaryText('consumer', 255).notNull(),
+      eventId: uniqueidentifier('event_id').notNull(),
+      attempts: int('attempts').notNull().default(0),
+      lastError: nvarchar('last_error', { length: 'max' }),
+      firstAttemptAt: createdAt('first_attempt_at'),
+      lastAttemptAt: createdAt('last_attempt_at'),
+    },
+    (t) => [primaryKey({ name: 'consumer_attempts_pkey', columns: [t.consumer, t.eventId] })],
+  );
+}
+
 export type OutboxTable = ReturnType<typeof outboxTable>;
 export type InboxTable = ReturnType<typeof inboxTable>;
+export type AttemptsTable = ReturnType<typeof attemptsTable>;
 
 /** A service's messaging tables, as the shared outbox/inbox store code takes them. */
 export interface MessagingTables {
   outbox: OutboxTable;
   inbox: InboxTable;
+  attempts: AttemptsTable;
 }

@@ -24,7 +24,7 @@ import {
   uniqueidentifier,
   utcDatetime,
 } from '../mssql/columns.ts';
-import { inboxTable, outboxTable } from '../mssql/messaging-schema.ts';
+import { attemptsTable, inboxTable, outboxTable } from '../mssql/messaging-schema.ts';
 
 export const ordersSchema = mssqlSchema('orders');
 
@@ -85,6 +85,7 @@ export const idempotencyKeys = ordersSchema.table('idempotency_keys', {
 
 export const ordersOutbox = outboxTable(ordersSchema);
 export const ordersInbox = inboxTable(ordersSchema);
+export const ordersAttempts = attemptsTable(ordersSchema);
 
 export type OrderRow = typeof orders.$inferSelect;
 
@@ -95,5 +96,6 @@ export const ordersTables = [
   idempotencyKeys,
   ordersOutbox,
   ordersInbox,
+  ordersAttempts,
   orders,
 ] as const;

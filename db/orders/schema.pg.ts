@@ -21,7 +21,7 @@ import {
   positive,
   timestamptz,
 } from '../postgres/columns.ts';
-import { inboxTable, outboxTable } from '../postgres/messaging-schema.ts';
+import { attemptsTable, inboxTable, outboxTable } from '../postgres/messaging-schema.ts';
 
 export const ordersSchema = pgSchema('orders');
 
@@ -85,6 +85,7 @@ export const idempotencyKeys = ordersSchema.table('idempotency_keys', {
 
 export const ordersOutbox = outboxTable(ordersSchema);
 export const ordersInbox = inboxTable(ordersSchema);
+export const ordersAttempts = attemptsTable(ordersSchema);
 
 export type OrderRow = typeof orders.$inferSelect;
 export type ShipmentRow = typeof shipments.$inferSelect;
@@ -99,4 +100,5 @@ export const ordersTables = [
   idempotencyKeys,
   ordersOutbox,
   ordersInbox,
+  ordersAttempts,
 ] as const;

@@ -10,7 +10,7 @@
 import type { MssqlDatabase, MssqlDb } from '../mssql/connect.ts';
 import { createMssqlStore, type MssqlStore, mustExist } from '../mssql/store-base.ts';
 import type { Order, OrdersRepo } from './repo.ts';
-import { ordersInbox, ordersOutbox } from './schema.mssql.ts';
+import { ordersAttempts, ordersInbox, ordersOutbox } from './schema.mssql.ts';
 import * as statements from './statements.mssql.ts';
 
 /** Builds the orders repository over a database or a transaction. */
@@ -72,7 +72,7 @@ export function createOrdersStore(
   return createMssqlStore({
     service: 'orders',
     connection,
-    tables: { outbox: ordersOutbox, inbox: ordersInbox },
+    tables: { outbox: ordersOutbox, inbox: ordersInbox, attempts: ordersAttempts },
     createRepo: ordersRepo,
     ...options,
   });

@@ -15,7 +15,7 @@ import {
   positive,
   uniqueidentifier,
 } from '../mssql/columns.ts';
-import { inboxTable, outboxTable } from '../mssql/messaging-schema.ts';
+import { attemptsTable, inboxTable, outboxTable } from '../mssql/messaging-schema.ts';
 import type { PaymentOutcome } from './repo.ts';
 
 export const paymentsSchema = mssqlSchema('payments');
@@ -43,8 +43,9 @@ export const payments = paymentsSchema.table(
 
 export const paymentsOutbox = outboxTable(paymentsSchema);
 export const paymentsInbox = inboxTable(paymentsSchema);
+export const paymentsAttempts = attemptsTable(paymentsSchema);
 
 export type PaymentRow = typeof payments.$inferSelect;
 
 /** Every table of the service. */
-export const paymentsTables = [payments, paymentsOutbox, paymentsInbox] as const;
+export const paymentsTables = [payments, paymentsOutbox, paymentsInbox, paymentsAttempts] as const;

@@ -13,7 +13,7 @@ import {
   orderIdColumn,
   positive,
 } from '../postgres/columns.ts';
-import { inboxTable, outboxTable } from '../postgres/messaging-schema.ts';
+import { attemptsTable, inboxTable, outboxTable } from '../postgres/messaging-schema.ts';
 import type { PaymentOutcome } from './repo.ts';
 
 export const paymentsSchema = pgSchema('payments');
@@ -41,8 +41,9 @@ export const payments = paymentsSchema.table(
 
 export const paymentsOutbox = outboxTable(paymentsSchema);
 export const paymentsInbox = inboxTable(paymentsSchema);
+export const paymentsAttempts = attemptsTable(paymentsSchema);
 
 export type PaymentRow = typeof payments.$inferSelect;
 
 /** Every table of the service. */
-export const paymentsTables = [payments, paymentsOutbox, paymentsInbox] as const;
+export const paymentsTables = [payments, paymentsOutbox, paymentsInbox, paymentsAttempts] as const;

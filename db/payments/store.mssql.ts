@@ -6,7 +6,7 @@
 import type { MssqlDatabase, MssqlDb } from '../mssql/connect.ts';
 import { createMssqlStore, type MssqlStore, mustExist } from '../mssql/store-base.ts';
 import type { Payment, PaymentsRepo } from './repo.ts';
-import { paymentsInbox, paymentsOutbox } from './schema.mssql.ts';
+import { paymentsAttempts, paymentsInbox, paymentsOutbox } from './schema.mssql.ts';
 import * as statements from './statements.mssql.ts';
 
 /** Builds the payments repository over a database or a transaction. */
@@ -41,7 +41,7 @@ export function createPaymentsStore(
   return createMssqlStore({
     service: 'payments',
     connection,
-    tables: { outbox: paymentsOutbox, inbox: paymentsInbox },
+    tables: { outbox: paymentsOutbox, inbox: paymentsInbox, attempts: paymentsAttempts },
     createRepo: paymentsRepo,
     ...options,
   });

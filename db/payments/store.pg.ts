@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import type { PgDatabase } from '../postgres/connect.ts';
 import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
 import type { Payment, PaymentsRepo } from './repo.ts';
-import { payments, paymentsInbox, paymentsOutbox } from './schema.pg.ts';
+import { payments, paymentsAttempts, paymentsInbox, paymentsOutbox } from './schema.pg.ts';
 
 /** Builds the payments repository over a database or a transaction. */
 export function paymentsRepo(db: PgDatabase): PaymentsRepo {
@@ -45,7 +45,7 @@ export function createPaymentsStore(
   return createPostgresStore({
     service: 'payments',
     db,
-    tables: { outbox: paymentsOutbox, inbox: paymentsInbox },
+    tables: { outbox: paymentsOutbox, inbox: paymentsInbox, attempts: paymentsAttempts },
     createRepo: paymentsRepo,
     ...options,
   });

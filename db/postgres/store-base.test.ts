@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ordersInbox, ordersOutbox } from '../orders/schema.pg.ts';
+import { ordersAttempts, ordersInbox, ordersOutbox } from '../orders/schema.pg.ts';
 import type { PgDatabase } from './connect.ts';
 import { createPostgresStore } from './store-base.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
@@ -21,7 +21,7 @@ describe('createPostgresStore on PGlite', () => {
     const store = createPostgresStore({
       service: 'probe',
       db: t.db,
-      tables: { outbox: ordersOutbox, inbox: ordersInbox },
+      tables: { outbox: ordersOutbox, inbox: ordersInbox, attempts: ordersAttempts },
       createRepo: (db: PgDatabase) => db,
     });
     const level = await store.transaction(async (tx) => {
