@@ -11,7 +11,15 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { PgDatabase } from '../postgres/connect.ts';
 import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
 import type { Order, OrdersRepo } from './repo.ts';
-import { idempotencyKeys, notifications, orders, ordersAttempts, ordersInbox, ordersOutbox, shipments } from './schema.pg.ts';
+import {
+  idempotencyKeys,
+  notifications,
+  orders,
+  ordersAttempts,
+  ordersInbox,
+  ordersOutbox,
+  shipments,
+} from './schema.pg.ts';
 
 /** Builds the orders repository over a database or a transaction. */
 export function ordersRepo(db: PgDatabase): OrdersRepo {
