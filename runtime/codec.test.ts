@@ -123,3 +123,10 @@ describe('decodeEvent', () => {
     expect(decoded.ok && decoded.message.correlationId).toBe('new');
   });
 });
+
+describe('event ids', () => {
+  it('are canonicalised to lower case at decode, whatever case they were sent in', () => {
+    const decoded = decodeEvent(rawWithValue({ ...envelope, id: envelope.id.toUpperCase() }), [NoteAdded]);
+    expect(decoded.ok && decoded.message.id).toBe(envelope.id);
+  });
+});

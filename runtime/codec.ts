@@ -61,6 +61,15 @@ export function encodeEvent(message: EventMessage): NewOutboxRecord {
   };
 }
 
+/**
+ * The one form event ids are compared in: lower-case UUID text, as PostgreSQL and SQL Server print them.
+ * `z.uuid()` accepts either case, so ids are canonicalised once, at decode; nothing compares raw id text.
+ * @example canonicalEventId('0B5E…-…') // '0b5e…-…'
+ */
+export function canonicalEventId(id: string): string {
+  return id.toLowerCase();
+}
+
 const envelopeSchema = z.object({
   // Event ids are UUIDs (inboxes and outboxes store them as such): anything else is a poison message.
   id: z.uuid(),
@@ -87,7 +96,8 @@ export function decodeEvent(raw: RawEventMessage, accepted: readonly EventDefini
   }
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) return fail(`invalid envelope: ${describeIssues(toFieldIssues(envelope.error))}`);
-  const { id, type, version, time, data } = envelope.data;
+  const { type, version, time, data } = envelope.data;
+  const id = canonicalEventId(envelope.data.id);
 
   const sameType = accepted.filter((definition) => definition.name === type);
   if (sameType.length === 0) {

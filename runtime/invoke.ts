@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { encodeEvent } from './codec.ts';
+import { canonicalEventId, encodeEvent } from './codec.ts';
 import type {
   EventFunction,
   HandlerDeps,
@@ -216,13 +216,15 @@ export async function invokeEventBatch(
         ? undefined
         : await tx.recordInboxMany(
             fn.groupId,
-            items.map((item) => item.message.id),
+            items.map((item) => canonicalEventId(item.message.id)),
           );
     for (const [index, { message, meta }] of items.entries()) {
       try {
         const { value } = await runBody(fn, env, meta, tx, async (deps) => {
           const first =
-            fresh === undefined ? await tx.recordInbox(fn.groupId, message.id) : fresh.delete(message.id);
+            fresh === undefined
+              ? await tx.recordInbox(fn.groupId, message.id)
+              : fresh.delete(canonicalEventId(message.id));
           if (!first) {
             deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
             return 'duplicate' as const;
