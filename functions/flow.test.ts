@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isForward } from '../contracts/order-lifecycle.ts';
 import type { RawEventMessage } from '../runtime/codec.ts';
-import type { EventFunction, TransactionalStore } from '../runtime/index.ts';
+import type { AnyEventFunction, TransactionalStore } from '../runtime/index.ts';
 import { invokeEvent, invokeHttp } from '../runtime/testing/index.ts';
 import { outboxRecords, setupFunctionTest, toRaw } from './__fixtures__/setup.ts';
 import { applyPaymentResult } from './apply-payment-result/index.ts';
@@ -36,8 +36,7 @@ async function publish(store: TransactionalStore<unknown>, topic: string): Promi
   return records.map(toRaw);
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: any event function
-async function deliver(fn: EventFunction<any, any>, messages: readonly RawEventMessage[]): Promise<void> {
+async function deliver(fn: AnyEventFunction, messages: readonly RawEventMessage[]): Promise<void> {
   for (const message of messages) await invokeEvent(fn, message, t.env);
 }
 

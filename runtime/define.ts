@@ -120,13 +120,29 @@ export type ConsumedEvent<E extends readonly EventDefinition[]> = {
   [K in keyof E]: E[K] extends EventDefinition<infer N, infer S> ? EventMessage<z.infer<S>, N> : never;
 }[number];
 
-export interface EventContext<E extends readonly EventDefinition[], Repo> {
+export interface EventContext<E extends readonly EventDefinition[], Repo, P = undefined> {
   event: ConsumedEvent<E>;
   deps: HandlerDeps<Repo>;
   meta: InvocationMeta;
+  /** What the function's `prepare` step returned for this event (`undefined` without one). */
+  prepared: P;
 }
 
-export interface EventFunctionConfig<E extends readonly EventDefinition[], Repo> {
+/** What a `prepare` step gets: no transaction is open, so `deps.db` reads outside one and nothing is emitted. */
+export interface PrepareContext<E extends readonly EventDefinition[], Repo> {
+  event: ConsumedEvent<E>;
+  deps: Omit<HandlerDeps<Repo>, 'emit'>;
+  meta: InvocationMeta;
+}
+
+/**
+ * Longest a handler (or a `prepare` step) may run before its attempt fails with `HandlerTimeoutError`. Below
+ * the consumer's session timeout (kafkajs default 30 s), so a hung handler fails its attempt instead of getting
+ * its member evicted and the message redelivered from scratch.
+ */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 15_000;
+
+export interface EventFunctionConfig<E extends readonly EventDefinition[], Repo, P = undefined> {
   id: string;
   /** The events (hence topics) that trigger this function. */
   events: E;
@@ -134,16 +150,29 @@ export interface EventFunctionConfig<E extends readonly EventDefinition[], Repo>
   groupId: string;
   store: StoreToken<Repo>;
   retries?: Partial<RetryPolicy>;
+  /** Per-attempt time limit of `prepare` and of `handler`, each. Default {@link DEFAULT_HANDLER_TIMEOUT_MS}. */
+  timeoutMs?: number;
   description?: string;
-  handler: (ctx: EventContext<E, Repo>) => Promise<void>;
+  /**
+   * Optional first step, run **outside** any database transaction before each attempt: the place for calls to
+   * third parties (payment provider, webhook), which must never hold a transaction (and on PGlite the one
+   * connection) open. Its result reaches `handler` as `prepared`. It runs again on every attempt and may run
+   * for an event that turns out to be a duplicate, so its calls must be idempotent: pass a key derived from the
+   * business id (e.g. the order id) to the third party. It may read (`deps.db` outside a transaction), not write.
+   */
+  prepare?: (ctx: PrepareContext<E, Repo>) => Promise<P>;
+  /** Runs in the transaction that also records the inbox row and the outbox rows of what it emits. */
+  handler: (ctx: EventContext<E, Repo, P>) => Promise<void>;
 }
 
 export interface EventFunction<
   E extends readonly EventDefinition[] = readonly EventDefinition[],
   Repo = unknown,
-> extends EventFunctionConfig<E, Repo> {
+  P = unknown,
+> extends EventFunctionConfig<E, Repo, P> {
   readonly kind: 'event';
   readonly retryPolicy: RetryPolicy;
+  readonly timeoutMs: number;
   /** Dead-letter topic of this function. */
   readonly deadLetterTopic: string;
 }
@@ -156,14 +185,15 @@ export interface EventFunction<
  *   handler: async ({ event, deps }) => { await deps.db.insertShipment({ orderId: event.data.orderId, ... }); },
  * });
  */
-export function defineEventFunction<const E extends readonly EventDefinition[], Repo>(
-  config: EventFunctionConfig<E, Repo>,
-): EventFunction<E, Repo> {
+export function defineEventFunction<const E extends readonly EventDefinition[], Repo, P = undefined>(
+  config: EventFunctionConfig<E, Repo, P>,
+): EventFunction<E, Repo, P> {
   if (config.events.length === 0) throw new Error(`event function ${config.id} consumes no events`);
   return {
     ...config,
     kind: 'event',
     retryPolicy: { ...DEFAULT_RETRY_POLICY, ...config.retries },
+    timeoutMs: config.timeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
     deadLetterTopic: `${config.id}.dlq`,
   };
 }
@@ -171,5 +201,5 @@ export function defineEventFunction<const E extends readonly EventDefinition[], 
 // biome-ignore lint/suspicious/noExplicitAny: any HTTP function (handler input types are contravariant)
 export type AnyHttpFunction = HttpFunction<any, any>;
 // biome-ignore lint/suspicious/noExplicitAny: any event function
-export type AnyEventFunction = EventFunction<any, any>;
+export type AnyEventFunction = EventFunction<any, any, any>;
 export type AnyFunction = AnyHttpFunction | AnyEventFunction;

@@ -97,19 +97,24 @@ export class NonRetriableError extends AppError {
 }
 
 /**
- * A transient failure: the event is retried with backoff (optionally not before `delayMs`).
+ * A transient failure of something the handler called (a provider or webhook answered 5xx or 429, or timed
+ * out): not the message's fault. An event consumer pauses and retries (not before `delayMs`) without spending
+ * the message's attempts; HTTP answers 503 with `Retry-After`.
  * @example
- * throw new RetryLaterError('Payment provider unavailable', { cause: error, delayMs: 2_000 });
+ * throw new RetryLaterError('Payment provider unavailable', { cause: error, delayMs: 2_000, dependency: 'payment-provider' });
  */
 export class RetryLaterError extends AppError {
   readonly status = 503;
   readonly code = 'retry_later';
   override readonly retriable = true;
   readonly delayMs: number | undefined;
+  /** What was unavailable, for logs and `/readyz` (default `downstream`). */
+  readonly dependency: string;
 
-  constructor(message: string, options: AppErrorOptions & { delayMs?: number } = {}) {
+  constructor(message: string, options: AppErrorOptions & { delayMs?: number; dependency?: string } = {}) {
     super(message, options);
     this.delayMs = options.delayMs;
+    this.dependency = options.dependency ?? 'downstream';
   }
 }
 
@@ -120,4 +125,65 @@ export class RetryLaterError extends AppError {
  */
 export function isRetriable(error: unknown): boolean {
   return error instanceof AppError ? error.retriable : true;
+}
+
+/**
+ * A dependency of the service (its database, the broker, a provider) is unavailable: the failure is the
+ * infrastructure's, not the request's or the message's. HTTP answers 503 with `Retry-After`; an event consumer
+ * pauses the partition and retries for as long as it takes, spending none of the message's attempts.
+ * Stores raise it for their driver's connection errors (`TransactionalStore.isUnavailable`).
+ * @example
+ * throw new DependencyUnavailableError('db:orders', 'orders database unreachable', { cause: error });
+ */
+export class DependencyUnavailableError extends AppError {
+  readonly status = 503;
+  readonly code = 'unavailable';
+  override readonly retriable = true;
+  /** What is down, e.g. `db:orders`, `payment-provider`. */
+  readonly dependency: string;
+  /** How long to wait before trying again, at least. */
+  readonly retryAfterMs: number;
+
+  constructor(
+    dependency: string,
+    message: string,
+    options: AppErrorOptions & { retryAfterMs?: number } = {},
+  ) {
+    super(message, options);
+    this.dependency = dependency;
+    this.retryAfterMs = options.retryAfterMs ?? 1_000;
+  }
+}
+
+/**
+ * A handler (or its `prepare` step) ran longer than its function's `timeoutMs`: counted as a failed attempt of
+ * the message, retried with backoff, dead-lettered after the last attempt.
+ */
+export class HandlerTimeoutError extends AppError {
+  readonly status = 504;
+  readonly code = 'timeout';
+  override readonly retriable = true;
+}
+
+/** What an infrastructure failure says about itself: which dependency, and the least wait before a retry. */
+export interface InfrastructureFailure {
+  dependency: string;
+  retryAfterMs: number;
+  error: AppError;
+}
+
+/**
+ * The infrastructure failure `error` is, if it is one: a `DependencyUnavailableError`, or a `RetryLaterError`
+ * (a provider or webhook said "not now": 5xx, 429, timeout). Anything else is attributable to the message or
+ * request and counts towards its attempts.
+ * @example
+ * const down = infrastructureFailure(error);
+ * if (down !== undefined) pausePartition(down.retryAfterMs);
+ */
+export function infrastructureFailure(error: unknown): InfrastructureFailure | undefined {
+  if (error instanceof DependencyUnavailableError)
+    return { dependency: error.dependency, retryAfterMs: error.retryAfterMs, error };
+  if (error instanceof RetryLaterError)
+    return { dependency: error.dependency, retryAfterMs: error.delayMs ?? 0, error };
+  return undefined;
 }

@@ -16,6 +16,7 @@ import { type EventConsumer, type EventConsumerOptions, startEventConsumer } fro
 import { kafkaPublisher } from './kafka/publisher.ts';
 import { ensureTopics, type TopicSpec } from './kafka/topics.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox/relay.ts';
+import { describePingFailure } from './unavailable.ts';
 
 export interface HostOptions {
   functions: readonly AnyFunction[];
@@ -105,13 +106,20 @@ export async function startHost(options: HostOptions): Promise<Host> {
 
   const readiness = async (): Promise<Readiness> => {
     const checks: Record<string, string> = {};
-    for (const consumer of consumers)
-      checks[`consumer:${consumer.groupId}`] = consumer.isReady() ? 'ok' : 'not joined';
+    for (const consumer of consumers) {
+      const paused = consumer.paused();
+      checks[`consumer:${consumer.groupId}`] = !consumer.isReady()
+        ? 'not joined'
+        : paused.length > 0
+          ? `paused: ${[...new Set(paused.map((p) => p.dependency))].join(', ')} unavailable (${paused.length} partition(s))`
+          : 'ok';
+    }
     await Promise.all(
       services.map(async (service) => {
-        checks[`db:${service}`] = await env.stores[service]!.ping().then(
+        const store = env.stores[service]!;
+        checks[`db:${service}`] = await store.ping().then(
           () => 'ok',
-          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+          (error: unknown) => describePingFailure(store, error),
         );
       }),
     );

@@ -6,7 +6,9 @@ describe('runtime public surface', () => {
     expect(Object.keys(runtime).sort()).toEqual([
       'AppError',
       'ConflictError',
+      'DEFAULT_HANDLER_TIMEOUT_MS',
       'DEFAULT_RETRY_POLICY',
+      'DependencyUnavailableError',
       'NonRetriableError',
       'NotFoundError',
       'PayloadTooLargeError',

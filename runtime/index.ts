@@ -22,8 +22,10 @@
 
 // Each name keeps the TSDoc and @example of its declaration (define.ts, events.ts, store.ts, errors.ts).
 export {
+  type AnyEventFunction,
   type AnyFunction,
   type ConsumedEvent,
+  DEFAULT_HANDLER_TIMEOUT_MS,
   DEFAULT_RETRY_POLICY,
   defineEventFunction,
   defineHttpFunction,
@@ -40,12 +42,14 @@ export {
   type HttpResult,
   type InvocationMeta,
   type Ports,
+  type PrepareContext,
   type RetryPolicy,
 } from './define.ts';
 export {
   AppError,
   type AppErrorOptions,
   ConflictError,
+  DependencyUnavailableError,
   type FieldIssue,
   isRetriable,
   NonRetriableError,

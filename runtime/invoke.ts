@@ -24,10 +24,11 @@ import type {
   InvocationMeta,
   Ports,
 } from './define.ts';
-import { type FieldIssue, NonRetriableError, ValidationError } from './errors.ts';
+import { type FieldIssue, HandlerTimeoutError, NonRetriableError, ValidationError } from './errors.ts';
 import type { EventMessage } from './events.ts';
 import { toFieldIssues } from './issues.ts';
 import type { NewOutboxRecord, StoreTransaction, TransactionalStore } from './store.ts';
+import { guarded, unavailableOr } from './unavailable.ts';
 
 /** What the runtime is built from at start-up, shared by all functions of a process. */
 export interface RuntimeEnv {
@@ -74,26 +75,78 @@ export async function invokeHttpFunction(
  */
 export async function invokeEventFunction(
   // biome-ignore lint/suspicious/noExplicitAny: any event function
-  fn: EventFunction<any, any>,
+  fn: EventFunction<any, any, any>,
   message: EventMessage,
   env: RuntimeEnv,
   meta: InvocationMeta,
 ): Promise<EventOutcome> {
-  const consumes = (fn.events as EventFunction['events']).some(
-    (definition) => definition.name === message.type && definition.version === message.version,
-  );
-  if (!consumes) {
+  if (!consumes(fn, message)) {
     throw new NonRetriableError(`${fn.id} does not consume ${message.type} v${message.version}`);
   }
+  const prepared = await runPrepare(fn, message, env, meta);
   return runInTransaction(fn, env, meta, async (deps, tx) => {
     const first = await tx.recordInbox(fn.groupId, message.id);
     if (!first) {
       deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
       return 'duplicate';
     }
-    await fn.handler({ event: message, deps, meta });
+    await runHandler(fn, { event: message, deps, meta, prepared });
     return 'handled';
   });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any event function
+function consumes(fn: EventFunction<any, any, any>, message: EventMessage): boolean {
+  return (fn.events as EventFunction['events']).some(
+    (definition) => definition.name === message.type && definition.version === message.version,
+  );
+}
+
+/**
+ * Runs the function's `prepare` step, if it has one, outside any transaction and within `timeoutMs`. Its reads
+ * go through the store's guard, so a database outage there is a `DependencyUnavailableError` too.
+ */
+async function runPrepare(
+  // biome-ignore lint/suspicious/noExplicitAny: any event function
+  fn: EventFunction<any, any, any>,
+  message: EventMessage,
+  env: RuntimeEnv,
+  meta: InvocationMeta,
+): Promise<unknown> {
+  if (fn.prepare === undefined) return undefined;
+  const store = storeFor(env, fn);
+  const deps = {
+    db: guarded(store, store.repo as object),
+    clock: env.clock,
+    log: env.logger.child({ functionId: meta.functionId, correlationId: meta.correlationId }),
+    ports: env.ports,
+  };
+  return withTimeout(fn.prepare({ event: message, deps, meta }), fn.timeoutMs, `${fn.id}: prepare`);
+}
+
+async function runHandler(
+  // biome-ignore lint/suspicious/noExplicitAny: any event function
+  fn: EventFunction<any, any, any>,
+  ctx: { event: EventMessage; deps: HandlerDeps<unknown>; meta: InvocationMeta; prepared: unknown },
+): Promise<void> {
+  await withTimeout(fn.handler(ctx), fn.timeoutMs, `${fn.id}: handler`);
+}
+
+/**
+ * `work`, or a `HandlerTimeoutError` after `ms`. A handler that times out keeps running in the background
+ * (JavaScript cannot stop it); its transaction is rolled back, so whatever it does afterwards through it fails.
+ */
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HandlerTimeoutError(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  work.catch(() => {}); // a late rejection after the timeout must not become an unhandled one
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The meta of an event invocation: correlation from the message (or its id), causation = the message id. */
@@ -131,7 +184,7 @@ async function runInTransaction<T>(
 ): Promise<T> {
   const store = storeFor(env, fn);
   let emittedCount = 0;
-  const result = await store.transaction(async (tx) => {
+  const result = await inStoreTransaction(store, async (tx) => {
     const { value, records } = await runBody(fn, env, meta, tx, body);
     if (records.length > 0) await tx.appendOutbox(records);
     emittedCount = records.length;
@@ -139,6 +192,30 @@ async function runInTransaction<T>(
   });
   if (emittedCount > 0) env.onCommitted?.(store.service);
   return result;
+}
+
+/**
+ * `store.transaction(work)` with every store call guarded (see unavailable.ts): an error of the body is passed
+ * on as the body threw it; a failure of the transaction itself (BEGIN, COMMIT) is classified too.
+ */
+async function inStoreTransaction<T>(
+  store: TransactionalStore<unknown>,
+  work: (tx: StoreTransaction<unknown>) => Promise<T>,
+): Promise<T> {
+  const thrown = new Set<unknown>();
+  try {
+    return await store.transaction(async (raw) => {
+      const tx = guarded(store, { ...raw, repo: guarded(store, raw.repo as object) });
+      try {
+        return await work(tx);
+      } catch (error) {
+        thrown.add(error);
+        throw error;
+      }
+    });
+  } catch (error) {
+    throw thrown.has(error) ? error : unavailableOr(store, error);
+  }
 }
 
 /** Runs one handler body inside `tx`; returns its value and the outbox rows of the events it emitted. */
@@ -192,22 +269,31 @@ export class BatchItemError extends Error {
  */
 export async function invokeEventBatch(
   // biome-ignore lint/suspicious/noExplicitAny: any event function
-  fn: EventFunction<any, any>,
+  fn: EventFunction<any, any, any>,
   items: readonly BatchItem[],
   env: RuntimeEnv,
+  options: { between?: () => Promise<void> } = {},
 ): Promise<EventOutcome[]> {
-  const definitions = fn.events as EventFunction['events'];
   items.forEach(({ message }, index) => {
-    if (!definitions.some((d) => d.name === message.type && d.version === message.version)) {
+    if (!consumes(fn, message)) {
       throw new BatchItemError(
         index,
         new NonRetriableError(`${fn.id} does not consume ${message.type} v${message.version}`),
       );
     }
   });
+  // Every `prepare` runs before the transaction opens (third-party calls never hold it open).
+  const prepared: unknown[] = [];
+  for (const [index, { message, meta }] of items.entries()) {
+    try {
+      prepared.push(await runPrepare(fn, message, env, meta));
+    } catch (error) {
+      throw new BatchItemError(index, error);
+    }
+  }
   const store = storeFor(env, fn);
   let emittedCount = 0;
-  const outcomes = await store.transaction(async (tx) => {
+  const outcomes = await inStoreTransaction(store, async (tx) => {
     const results: EventOutcome[] = [];
     const records: NewOutboxRecord[] = [];
     // One inbox statement for the whole batch when the store offers it; an id listed twice is new only once.
@@ -219,6 +305,8 @@ export async function invokeEventBatch(
             items.map((item) => canonicalEventId(item.message.id)),
           );
     for (const [index, { message, meta }] of items.entries()) {
+      // Not the item's failure when it throws (e.g. a heartbeat that reports a rebalance): passed on as it is.
+      if (index > 0) await options.between?.();
       try {
         const { value } = await runBody(fn, env, meta, tx, async (deps) => {
           const first =
@@ -229,7 +317,7 @@ export async function invokeEventBatch(
             deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
             return 'duplicate' as const;
           }
-          await fn.handler({ event: message, deps, meta });
+          await runHandler(fn, { event: message, deps, meta, prepared: prepared[index] });
           return 'handled' as const;
         }).then((ran) => {
           records.push(...ran.records);

@@ -58,6 +58,35 @@ export interface StoreTransaction<Repo> {
   recordInboxMany?(consumer: string, eventIds: readonly string[]): Promise<Set<string>>;
 }
 
+/** What a store has recorded of one event's attempts by one consumer group. */
+export interface AttemptRecord {
+  /** Attempts so far that counted against the message (its handler ran, or started and never finished). */
+  attempts: number;
+  /** Why the last failed attempt failed, when one was recorded. */
+  lastError: string | null;
+}
+
+/**
+ * Durable attempt counts per (consumer group, event id), written in their own short autocommit statements,
+ * outside the handler's transaction, so that a rollback, a rebalance, a restart or a crash does not reset them.
+ * Why and when the consumer writes them: runtime/kafka/ARCHITECTURE.md ("Attempts").
+ */
+export interface AttemptsPort {
+  /**
+   * Adds `delta` to each event's count (never below 0; a new row starts at 0) and, when given, records `error`
+   * as the last error; one statement for all ids. `delta` 1: an attempt starts (or failed without having been
+   * counted); 0: only the error; -1: an attempt that failed for the infrastructure's reasons is taken back.
+   * Resolves the records after the change, by (canonical) event id.
+   */
+  record(
+    consumer: string,
+    eventIds: readonly string[],
+    change: { delta: number; error?: string },
+  ): Promise<Map<string, AttemptRecord>>;
+  /** True when `consumer`'s inbox holds `eventId` (it was handled): asked before dead-lettering a redelivery. */
+  handled(consumer: string, eventId: string): Promise<boolean>;
+}
+
 /** One service's database: its repository, transactions, outbox and inbox. */
 export interface TransactionalStore<Repo> {
   /** Service name, e.g. `orders`, `payments`. */
@@ -69,6 +98,17 @@ export interface TransactionalStore<Repo> {
   readonly outbox: OutboxPort;
   /** Cheap round trip to the database (readiness). */
   ping(): Promise<void>;
+  /**
+   * Durable attempt counts for the event consumers of this service. Optional: without it a consumer counts
+   * attempts in memory only (lost on restart; test stores).
+   */
+  readonly attempts?: AttemptsPort;
+  /**
+   * True when `error` (thrown by this store's driver, at any depth of `cause`) means the database is
+   * unavailable — unreachable, timing out, pool exhausted, shutting down, a deadlock or serialization failure —
+   * rather than that the request or message is wrong. The runtime turns it into a `DependencyUnavailableError`.
+   */
+  isUnavailable?(error: unknown): boolean;
 }
 
 /** A typed reference to a service store, resolved by the runtime at start-up. */

@@ -15,6 +15,8 @@
  */
 import { sql } from 'drizzle-orm';
 import type { TransactionalStore } from '../../runtime/store.ts';
+import { isMssqlUnavailable } from '../unavailable.ts';
+import { createAttemptsPort } from './attempts-store.ts';
 import type { MssqlDatabase, MssqlDb } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
 import { appendOutbox, createOutboxPort, recordInbox } from './messaging-store.ts';
@@ -46,6 +48,8 @@ export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlS
     connection,
     repo: createRepo(db),
     outbox: createOutboxPort(db, tables.outbox),
+    attempts: createAttemptsPort(db, tables.attempts, tables.inbox),
+    isUnavailable: isMssqlUnavailable,
     transaction(fn) {
       return db.transaction(
         (tx) =>

@@ -34,6 +34,8 @@ export interface OpenPostgresOptions {
   memory?: boolean;
   /** Largest number of pooled server connections (default 10). */
   maxConnections?: number;
+  /** Longest wait for a connection (new, or free in the pool) before the query fails. Default 5000 ms. */
+  connectTimeoutMs?: number;
   /**
    * Called when an idle pooled connection fails (server restart, network). The pool drops that connection;
    * the next query opens a new one or fails with the cause. Default: ignore.
@@ -60,7 +62,14 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
   if (options.url !== undefined) {
     if (!isPostgresUrl(options.url))
       throw new TypeError('openPostgres: url must start with postgres:// or postgresql://');
-    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      // Bounded waits, so an outage or an exhausted pool is an error the runtime can classify (and pause or
+      // answer 503 for) instead of a request that hangs: a new connection or a free pooled one within 5 s.
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      keepAlive: true,
+    });
     pool.on('error', options.onPoolError ?? (() => {}));
     const db = drizzleNodePg({ client: pool });
     return withOnceClose(db, 'node-postgres', () => pool.end());

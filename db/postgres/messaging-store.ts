@@ -5,9 +5,9 @@
  */
 import { and, asc, count, eq, getTableName, gte, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
 import { alias, getTableConfig } from 'drizzle-orm/pg-core';
-import type { NewOutboxRecord, OutboxPort, OutboxRecord } from '../../runtime/store.ts';
+import type { AttemptsPort, NewOutboxRecord, OutboxPort, OutboxRecord } from '../../runtime/store.ts';
 import type { PgDatabase } from './connect.ts';
-import type { InboxTable, OutboxTable } from './messaging-schema.ts';
+import type { AttemptsTable, InboxTable, OutboxTable } from './messaging-schema.ts';
 
 /** Writes outbox rows; in a transaction they commit or roll back with the state change. */
 export async function appendOutbox(
@@ -152,5 +152,48 @@ function toOutboxRecord(row: OutboxTable['$inferSelect']): OutboxRecord {
     headers: row.headers,
     createdAt: row.createdAt,
     attempts: row.attempts,
+  };
+}
+
+/**
+ * The consumers' durable attempt counts over one service's `consumer_attempts` table (see AttemptsPort).
+ * `record` is one `INSERT … ON CONFLICT DO UPDATE … RETURNING`, autocommit: it must survive the handler's
+ * rollback, so it never runs inside the handler's transaction.
+ */
+export function createAttemptsPort(db: PgDatabase, attempts: AttemptsTable, inbox: InboxTable): AttemptsPort {
+  return {
+    async record(consumer, eventIds, change) {
+      const unique = [...new Set(eventIds)];
+      if (unique.length === 0) return new Map();
+      const delta = Math.trunc(change.delta);
+      const rows = await db
+        .insert(attempts)
+        .values(
+          unique.map((eventId) => ({
+            consumer,
+            eventId,
+            attempts: Math.max(0, delta),
+            lastError: change.error ?? null,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [attempts.consumer, attempts.eventId],
+          set: {
+            attempts: sql`greatest(0, ${attempts.attempts} + ${delta}::integer)`,
+            lastError: sql`coalesce(excluded.last_error, ${attempts.lastError})`,
+            lastAttemptAt: sql`now()`,
+          },
+        })
+        .returning({ eventId: attempts.eventId, attempts: attempts.attempts, lastError: attempts.lastError });
+      return new Map(rows.map((row) => [row.eventId, { attempts: row.attempts, lastError: row.lastError }]));
+    },
+    async handled(consumer, eventId) {
+      const rows = await db
+        .select({ one: sql`1` })
+        .from(inbox)
+        .where(and(eq(inbox.consumer, consumer), eq(inbox.eventId, eventId)))
+        .limit(1);
+      return rows.length > 0;
+    },
   };
 }

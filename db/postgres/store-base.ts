@@ -6,9 +6,16 @@
 import { is, sql } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { TransactionalStore } from '../../runtime/store.ts';
+import { isPostgresUnavailable } from '../unavailable.ts';
 import type { PgDatabase } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
-import { appendOutbox, createOutboxPort, recordInbox, recordInboxMany } from './messaging-store.ts';
+import {
+  appendOutbox,
+  createAttemptsPort,
+  createOutboxPort,
+  recordInbox,
+  recordInboxMany,
+} from './messaging-store.ts';
 
 /** A service store over PostgreSQL/PGlite. `db` is exposed for `migrate(store)` and tests. */
 export interface PostgresStore<Repo> extends TransactionalStore<Repo> {
@@ -40,6 +47,8 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
     db,
     repo: createRepo(db),
     outbox: createOutboxPort(db, tables.outbox),
+    attempts: createAttemptsPort(db, tables.attempts, tables.inbox),
+    isUnavailable: isPostgresUnavailable,
     transaction(fn) {
       return db.transaction(
         (tx) =>

@@ -13,8 +13,10 @@ export const notifyPaymentFailed = defineEventFunction({
   events: [PaymentFailed],
   groupId: 'notifications',
   store: ordersStore,
-  description: 'Records and sends one payment-failed notification per order',
-  handler: async ({ event, deps }) => {
+  description: 'Sends and records one payment-failed notification per order',
+  // Outside any transaction: the webhook call never holds a database connection or lock. The notification id is
+  // stable per order (the webhook's Idempotency-Key), so a send repeated after a crash is one to the receiver.
+  prepare: async ({ event, deps }) => {
     const { orderId } = event.data;
     if ((await deps.db.findOrder(orderId)) === undefined) {
       throw new NonRetriableError(`Order ${orderId} not found for ${event.type}`);
@@ -24,15 +26,18 @@ export const notifyPaymentFailed = defineEventFunction({
       channel: notifier.channel,
       now: deps.clock(),
     });
-    if (!(await deps.db.insertNotification(notification))) {
-      deps.log.info({ orderId, notificationId: notification.id }, 'payment-failed notification already sent');
+    const sentBefore = (await deps.db.listNotifications(orderId)).some((n) => n.kind === notification.kind);
+    if (!sentBefore) await notifier.send(notification);
+    return { notification, sentBefore };
+  },
+  // In the transaction: the record of the sent notification and the inbox row.
+  handler: async ({ deps, prepared }) => {
+    const { notification } = prepared;
+    const log = { orderId: notification.orderId, notificationId: notification.id };
+    if (prepared.sentBefore || !(await deps.db.insertNotification(notification))) {
+      deps.log.info(log, 'payment-failed notification already sent');
       return;
     }
-    // Sent inside the transaction: if sending fails, the notification row rolls back and the retry sends again.
-    await notifier.send(notification);
-    deps.log.info(
-      { orderId, notificationId: notification.id, channel: notifier.channel },
-      'payment-failed notification sent',
-    );
+    deps.log.info({ ...log, channel: notification.channel }, 'payment-failed notification sent');
   },
 });

@@ -16,24 +16,36 @@ export const processPayment = defineEventFunction({
   groupId: 'payments',
   store: paymentsStore,
   description: 'Charges the payment provider once per order; emits PaymentCompleted or PaymentFailed',
-  handler: async ({ event, deps }) => {
+  // Outside any transaction: the provider call never holds a database connection or lock. The order id is the
+  // provider's idempotency key, so a retry after a crash between charge and record charges once.
+  prepare: async ({ event, deps }) => {
     const { orderId, amount, currency } = event.data;
     const existing = await deps.db.findPaymentByOrder(orderId);
-    if (existing !== undefined) {
-      deps.log.info({ orderId, paymentId: existing.id }, 'order already has a payment; request ignored');
-      return;
-    }
+    if (existing !== undefined) return { kind: 'recorded' as const, paymentId: existing.id };
     const parsed = parseAmount(amount, currency);
     if (!parsed.ok) {
       throw new NonRetriableError(
         `PaymentRequested for order ${orderId} has an invalid amount "${amount} ${currency}": ${parsed.problem}`,
       );
     }
-
     const request = { orderId, amountMinor: parsed.minor, currency };
     const result = await deps.ports.paymentProvider.charge(request);
-    const decision = decidePayment(request, result, { paymentId: randomUUID(), now: deps.clock() });
-
+    return { kind: 'charged' as const, request, result };
+  },
+  // In the transaction: the payment row, its event (outbox) and the inbox record commit together.
+  handler: async ({ event, deps, prepared }) => {
+    const { orderId } = event.data;
+    if (prepared.kind === 'recorded') {
+      deps.log.info(
+        { orderId, paymentId: prepared.paymentId },
+        'order already has a payment; request ignored',
+      );
+      return;
+    }
+    const decision = decidePayment(prepared.request, prepared.result, {
+      paymentId: randomUUID(),
+      now: deps.clock(),
+    });
     const { created, payment } = await deps.db.insertPayment(decision.payment);
     if (!created) {
       deps.log.info({ orderId, paymentId: payment.id }, 'a concurrent delivery recorded the payment first');

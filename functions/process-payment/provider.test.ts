@@ -51,4 +51,13 @@ describe('createSimulatedProvider', () => {
   it.each([['-1'], ['abc'], ['1e3'], ['']])('rejects the limit %j at creation', (limit) => {
     expect(() => createSimulatedProvider({ limit })).toThrow(/limit must be a non-negative decimal/);
   });
+
+  it('is idempotent per order id: a repeated charge gets the first answer and reference', async () => {
+    const provider = createSimulatedProvider();
+    const first = await provider.charge({ orderId: 'o-9', amountMinor: 5000n, currency: 'USD' });
+    const again = await provider.charge({ orderId: 'o-9', amountMinor: 5000n, currency: 'USD' });
+    const other = await provider.charge({ orderId: 'o-10', amountMinor: 5000n, currency: 'USD' });
+    expect(again).toEqual(first);
+    expect(other).not.toEqual(first);
+  });
 });

@@ -52,15 +52,26 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
   const limitUnits = BigInt(match[1]! + fraction);
   const limitScale = fraction.length;
 
+  /** Idempotent like a real provider: a repeated charge of an order gets the first answer (same reference). */
+  const charged = new Map<string, ChargeResult>();
+  const decide = (amountMinor: bigint, currency: string): ChargeResult => {
+    const digits = minorDigits(currency);
+    if (digits === undefined) return { status: 'FAILED', reason: `unsupported currency ${currency}` };
+    // amountMinor / 10^digits > limitUnits / 10^limitScale, cross-multiplied to stay in integers.
+    const overLimit = amountMinor * 10n ** BigInt(limitScale) > limitUnits * 10n ** BigInt(digits);
+    return overLimit
+      ? { status: 'FAILED', reason: INSUFFICIENT_FUNDS }
+      : { status: 'COMPLETED', providerRef: `sim_${randomUUID()}` };
+  };
   return {
-    async charge({ amountMinor, currency }) {
-      const digits = minorDigits(currency);
-      if (digits === undefined) return { status: 'FAILED', reason: `unsupported currency ${currency}` };
-      // amountMinor / 10^digits > limitUnits / 10^limitScale, cross-multiplied to stay in integers.
-      const overLimit = amountMinor * 10n ** BigInt(limitScale) > limitUnits * 10n ** BigInt(digits);
-      return overLimit
-        ? { status: 'FAILED', reason: INSUFFICIENT_FUNDS }
-        : { status: 'COMPLETED', providerRef: `sim_${randomUUID()}` };
+    async charge({ orderId, amountMinor, currency }) {
+      const first = charged.get(orderId);
+      if (first !== undefined) return first;
+      const result = decide(amountMinor, currency);
+      charged.set(orderId, result);
+      // Remembers the latest 100 000 orders (a real provider keeps its idempotency keys for a day or so).
+      if (charged.size > 100_000) charged.delete(charged.keys().next().value!);
+      return result;
     },
   };
 }

@@ -7,6 +7,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { HttpFunction, HttpMethod, InvocationMeta } from '../define.ts';
 import { invokeHttpFunction, type RuntimeEnv } from '../invoke.ts';
+import { describePingFailure } from '../unavailable.ts';
 import { problemResponse, toProblem } from './errors.ts';
 import { readRawInput } from './read-input.ts';
 import { type HttpVariables, requestContext } from './request-context.ts';
@@ -130,7 +131,7 @@ async function pingStores(env: RuntimeEnv): Promise<Readiness> {
         await store.ping();
         return [service, 'ok'] as const;
       } catch (error) {
-        return [service, error instanceof Error ? error.message : String(error)] as const;
+        return [service, describePingFailure(store, error)] as const;
       }
     }),
   );

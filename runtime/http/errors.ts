@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
-import { AppError, type FieldIssue, RetryLaterError } from '../errors.ts';
+import { AppError, DependencyUnavailableError, type FieldIssue, RetryLaterError } from '../errors.ts';
 import type { HttpVariables } from './request-context.ts';
 
 export interface ErrorBody {
@@ -58,10 +58,17 @@ export function problemResponse(c: Context<{ Variables: HttpVariables }>, proble
 export function toProblem(error: unknown, log: Logger): HttpProblem {
   if (error instanceof AppError) {
     if (error.status >= 500) log.warn({ err: error }, error.message);
+    // A 503 always says when to come back (RFC 9110 §10.2.3, seconds): the dependency's own hint, else 1 s.
+    const retryAfterMs =
+      error instanceof DependencyUnavailableError
+        ? error.retryAfterMs
+        : error instanceof RetryLaterError
+          ? (error.delayMs ?? 1_000)
+          : undefined;
     const headers =
-      error instanceof RetryLaterError && error.delayMs !== undefined
-        ? { 'retry-after': String(Math.ceil(error.delayMs / 1000)) }
-        : undefined;
+      retryAfterMs === undefined
+        ? undefined
+        : { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };
     return {
       status: error.status as ContentfulStatusCode,
       code: error.code,

@@ -3,7 +3,7 @@ import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../codec.ts';
 import { defineEventFunction, type InvocationMeta, type Ports } from '../define.ts';
-import { NonRetriableError, RetryLaterError } from '../errors.ts';
+import { DependencyUnavailableError, NonRetriableError, RetryLaterError } from '../errors.ts';
 import type { RuntimeEnv } from '../invoke.ts';
 import { createTestStore, type EffectsRepo, type TestStore } from '../outbox/test-store.ts';
 import { storeToken } from '../store.ts';
@@ -49,8 +49,14 @@ async function harness(
     attempts = 3,
     producer = k.producer,
     partitions = 1,
+    timeoutMs,
     ...options
-  }: EventConsumerOptions & { attempts?: number; producer?: Producer; partitions?: number } = {},
+  }: EventConsumerOptions & {
+    attempts?: number;
+    producer?: Producer;
+    partitions?: number;
+    timeoutMs?: number;
+  } = {},
 ) {
   const topic = uniqueTopic('in');
   const Pinged = pingedEvent(topic);
@@ -62,6 +68,7 @@ async function harness(
     groupId: `group-${id}`,
     store: storeToken<EffectsRepo>('test'),
     retries: { attempts, initialBackoffMs: 20, maxBackoffMs: 200 },
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     handler: async ({ event, deps, meta }) => {
       calls.push({ n: event.data.n, attempt: meta.attempt, meta });
       await handler(event.data.n, meta, deps.db, event.id);
@@ -216,7 +223,7 @@ describe('event consumer', () => {
   it('handles once, and dead-letters nothing, a retriable failure that succeeds on attempt 3', async () => {
     let failures = 0;
     const h = await harness(async () => {
-      if (failures++ < 2) throw new RetryLaterError('payment provider busy', { delayMs: 30 });
+      if (failures++ < 2) throw new Error('flaky handler');
     });
     await h.send(h.event(0));
     await waitFor(async () => (await h.committed()) === '1');
@@ -376,7 +383,9 @@ describe('event consumer with batchSize > 1 (several messages per transaction)',
       Array.from({ length: 60 }, (_, i) => `n=${i}`),
     );
     expect(h.calls.map((c) => c.n)).toEqual(Array.from({ length: 60 }, (_, i) => i));
-    expect(h.transactions.count - before).toBeLessThanOrEqual(6); // ≥ 20 events per transaction but for fetch boundaries
+    // The first 20 after the join are "cold" (one at a time, attempt counted first: see ARCHITECTURE.md), then
+    // ≥ 20 events per transaction but for fetch boundaries.
+    expect(h.transactions.count - before).toBeLessThanOrEqual(20 + 6);
     expect(h.calls.every((c) => c.meta.attempt === 1)).toBe(true);
   });
 
@@ -451,5 +460,94 @@ describe('event consumer with batchSize > 1 (several messages per transaction)',
       const ns = effects.map((e) => Number(e.note.slice(2))).filter((n) => keys[n % keys.length] === key);
       expect(ns).toEqual([...ns].sort((a, b) => a - b));
     }
+  });
+});
+
+describe('event consumer when the infrastructure fails, and across members', () => {
+  const dlqOffset = async (topic: string) => (await admin.fetchTopicOffsets(topic))[0]?.high;
+
+  it.each([
+    [
+      'a provider that says "retry later"',
+      () => new RetryLaterError('payment provider busy', { delayMs: 10 }),
+    ],
+    ['an unavailable database', () => new DependencyUnavailableError('db:test', 'database unreachable')],
+  ])('pauses the partition for %s and retries without spending attempts', async (_what, error) => {
+    let failures = 0;
+    const pausedSeen: string[] = [];
+    const h = await harness(
+      async () => {
+        if (failures === 3) pausedSeen.push(...h.consumer.paused().map((p) => p.dependency));
+        if (failures++ < 6) throw error();
+      },
+      { attempts: 2, pause: { initialMs: 20, maxMs: 100 } },
+    );
+    await h.send(h.event(0), h.event(1));
+    await waitFor(async () => (await h.committed()) === '2', { what: 'both handled' });
+    // Seven runs of message 0 at attempt 1 (six infrastructure failures spend nothing), then message 1.
+    expect(h.calls.map((c) => [c.n, c.attempt])).toEqual([...Array(7).fill([0, 1]), [1, 1]]);
+    expect(pausedSeen).toEqual([error().dependency]);
+    expect(h.consumer.paused()).toEqual([]);
+    expect(await dlqOffset(h.fn.deadLetterTopic)).toBe('0');
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(['n=0', 'n=1']);
+  });
+
+  it('rides out a two-second outage with a batch in flight: nothing dead-lettered, each message once', async () => {
+    let downUntil = 0;
+    const h = await harness(
+      async () => {
+        if (Date.now() < downUntil) throw new DependencyUnavailableError('db:test', 'database unreachable');
+      },
+      { batchSize: 20, attempts: 5, pause: { initialMs: 50, maxMs: 400 } },
+    );
+    await h.consumer.stop();
+    await h.send(...Array.from({ length: 40 }, (_, i) => h.event(i)));
+    downUntil = Date.now() + 2_000;
+    await h.start();
+    await waitFor(async () => (await h.committed()) === '40', { what: 'offset 40', timeoutMs: 20_000 });
+    expect(await dlqOffset(h.fn.deadLetterTopic)).toBe('0');
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `n=${i}`),
+    );
+    expect(h.calls.every((c) => c.attempt === 1)).toBe(true);
+  });
+
+  it('keeps counting attempts when another member takes the message over (durable, not in memory)', async () => {
+    const h = await harness(
+      async (_n, meta) => {
+        if (meta.attempt === 2) void h.consumer.stop(); // the member leaves mid-retry; the message is not committed
+        throw new Error('handler bug');
+      },
+      { attempts: 4 },
+    );
+    await h.send(h.event(0));
+    await waitFor(() => h.calls.length === 2, { what: 'two attempts on the first member' });
+    await h.consumer.stop();
+    await h.start(); // a new member of the same group gets the partition and the uncommitted message
+    await waitFor(() => h.dlq.messages.length === 1, { what: 'dead-lettered', timeoutMs: 20_000 });
+    expect(h.calls.map((c) => c.attempt)).toEqual([1, 2, 3, 4]);
+    expect(dlqHeaders(h.dlq, 0)).toMatchObject({
+      'dlq-attempts': '4',
+      'dlq-kind': 'retries-exhausted',
+      'dlq-reason': 'handler bug',
+    });
+  });
+
+  it('fails an attempt that outlives timeoutMs, dead-letters it after its attempts and moves on', async () => {
+    const h = await harness(
+      async (n) => {
+        if (n === 0) await new Promise(() => {}); // hangs forever
+      },
+      { attempts: 2, timeoutMs: 300 },
+    );
+    await h.send(h.event(0), h.event(1));
+    await waitFor(async () => (await h.committed()) === '2', { what: 'both done', timeoutMs: 20_000 });
+    expect(h.dlq.messages).toHaveLength(1);
+    expect(dlqHeaders(h.dlq, 0)).toMatchObject({
+      'dlq-error': 'HandlerTimeoutError',
+      'dlq-attempts': '2',
+      'dlq-original-offset': '0',
+    });
+    expect((await store.repo.effects()).map((e) => e.note)).toEqual(['n=1']);
   });
 });

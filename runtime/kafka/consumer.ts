@@ -3,11 +3,16 @@
  * are committed, and what happens to poison messages: `ARCHITECTURE.md` beside this file.
  * @module
  */
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { EventFunction } from '../define.ts';
-import type { RuntimeEnv } from '../invoke.ts';
+import type { InfrastructureFailure } from '../errors.ts';
+import { type RuntimeEnv, storeFor } from '../invoke.ts';
+import { createAttemptCounter } from './attempts.ts';
+import { createPauses, type PausedPartition, type PauseOptions } from './pauses.ts';
 import {
   type AnyEventFunction,
+  isDone,
+  isPaused,
   type MessageOutcome,
   type MessageProcessor,
   processBatch,
@@ -43,6 +48,8 @@ export interface EventConsumerOptions {
   batchSize?: number;
   /** Partitions of the dead-letter topic when it has to be created. Default 1. */
   deadLetterPartitions?: number;
+  /** Back-off of a partition paused because a dependency is unavailable (see pauses.ts). */
+  pause?: PauseOptions;
   /** Jitter source (tests). */
   random?: () => number;
 }
@@ -54,6 +61,8 @@ export interface EventConsumer {
   readonly ready: Promise<void>;
   /** True after the first join, false once stopped or crashed without restart. */
   isReady(): boolean;
+  /** Partitions paused now because a dependency is unavailable (for `/readyz` and logs). */
+  paused(): PausedPartition[];
   /** Graceful shutdown: stop fetching, let the handler in flight finish, commit, leave the group, disconnect. */
   stop(): Promise<void>;
 }
@@ -92,8 +101,11 @@ export async function startEventConsumer(
   const ready = new Promise<void>((resolve) => {
     resolveReady = resolve;
   });
+  /** Per partition, the offset below which messages are "cold" (see `coldWindow`); cleared at every join. */
+  const coldUntil = new Map<string, bigint>();
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joined = true;
+    coldUntil.clear();
     resolveReady();
     log.info(
       { memberId: event.payload.memberId, assignment: event.payload.memberAssignment },
@@ -112,20 +124,47 @@ export async function startEventConsumer(
     log,
     clock: env.clock,
     random: options.random ?? Math.random,
+    attempts: createAttemptCounter(storeFor(env, fn), fn.groupId),
   };
+  const pauses = createPauses(log, options.pause, options.random);
 
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
+  /**
+   * After an assignment, the first messages of a partition may be ones a previous member was handling when it
+   * died: up to a batch, plus what it had resolved but not yet committed. They are handled one at a time with
+   * their attempt counted before it runs (ARCHITECTURE.md, "Attempts").
+   */
+  const coldWindow = BigInt(batchSize + Math.max(1, options.commitEveryMessages ?? 1) - 1);
+  const isCold = (topic: string, partition: number, message: KafkaMessage): boolean => {
+    const key = `${topic}:${partition}`;
+    let until = coldUntil.get(key);
+    if (until === undefined) {
+      until = BigInt(message.offset) + coldWindow;
+      coldUntil.set(key, until);
+    }
+    return BigInt(message.offset) < until;
+  };
+
+  /** Ends the handling of a partition's batch whose message could not be finished; true when it must stop. */
+  const unfinished = (payload: EachBatchPayload, outcome: MessageOutcome): boolean => {
+    if (isDone(outcome)) {
+      pauses.recovered(payload.batch.topic, payload.batch.partition);
+      return false;
+    }
+    // Not resolved: the next fetch of this partition starts again at this message.
+    if (isPaused(outcome)) pauses.pause(payload, outcome.paused satisfies InfrastructureFailure);
+    return true;
+  };
+
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const control = { heartbeat, shouldAbandon: () => !isRunning() || isStale() };
     if (batchSize > 1) return eachBatchInTransactions(payload, control);
     for (const message of batch.messages) {
       if (control.shouldAbandon()) return;
-      const outcome = await processMessage(processor, batch, message, control);
-      if (outcome === 'abandoned' || outcome === 'dead-letter-failed') {
-        // Not resolved: the next fetch of this partition starts again at this message.
-        return;
-      }
+      const cold = isCold(batch.topic, batch.partition, message);
+      const outcome = await processMessage(processor, batch, message, control, { cold });
+      if (unfinished(payload, outcome)) return;
       resolveOffset(message.offset);
       await commitOffsetsIfNecessary();
       await heartbeat();
@@ -147,12 +186,16 @@ export async function startEventConsumer(
       if (control.shouldAbandon()) return;
       const first = messages[i]!;
       const failure = failed.get(first.offset);
+      const cold = isCold(batch.topic, batch.partition, first);
       const step =
-        failure === undefined
+        failure === undefined && !cold
           ? await processBatch(processor, batch, messages.slice(i, i + limit), control)
           : {
               kind: 'single' as const,
-              outcome: await processMessage(processor, batch, first, control, failure),
+              outcome: await processMessage(processor, batch, first, control, {
+                cold,
+                ...(failure === undefined ? {} : { firstFailure: failure }),
+              }),
             };
       if (step.kind === 'retry-smaller') {
         failed.set(step.failure.offset, { error: step.failure.error });
@@ -161,9 +204,10 @@ export async function startEventConsumer(
       }
       limit = batchSize;
       if (step.kind === 'single') {
-        if (!isDone(step.outcome)) return; // not resolved: the next fetch starts again here
+        if (unfinished(payload, step.outcome)) return;
         i += 1;
       } else {
+        pauses.recovered(batch.topic, batch.partition);
         i += step.done;
       }
       resolveOffset(messages[i - 1]!.offset);
@@ -193,14 +237,12 @@ export async function startEventConsumer(
     groupId: fn.groupId,
     ready,
     isReady: () => joined && !stopped,
+    paused: () => pauses.list(),
     stop() {
       stopped = true;
+      pauses.clear();
       stopping ??= consumer.disconnect().then(() => log.info('event consumer stopped'));
       return stopping;
     },
   };
-}
-
-function isDone(outcome: MessageOutcome): boolean {
-  return outcome !== 'abandoned' && outcome !== 'dead-letter-failed';
 }

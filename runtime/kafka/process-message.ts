@@ -1,13 +1,15 @@
 /**
- * One Kafka message through one event function: decode, invoke with retries, or dead-letter.
- * Never throws except a heartbeat error (the group is rebalancing), which the consumer must see.
+ * One Kafka message through one event function: decode, invoke with retries, dead-letter, or pause for an
+ * unavailable dependency. Never throws except a heartbeat error (the group is rebalancing), which the consumer
+ * must see. Design: ARCHITECTURE.md beside this file ("Retries", "Attempts", "Pausing").
  * @module
  */
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { decodeEvent } from '../codec.ts';
 import type { EventFunction } from '../define.ts';
-import { isRetriable } from '../errors.ts';
+import { type InfrastructureFailure, infrastructureFailure, isRetriable } from '../errors.ts';
+import type { EventMessage } from '../events.ts';
 import {
   type BatchItem,
   BatchItemError,
@@ -16,13 +18,15 @@ import {
   invokeEventFunction,
   type RuntimeEnv,
 } from '../invoke.ts';
+import type { AttemptRecord } from '../store.ts';
+import type { AttemptCounter } from './attempts.ts';
 import { ACKS_ALL } from './client.ts';
 import { type DeadLetterInfo, deadLetterMessage, describeError } from './dead-letter.ts';
 import { retryDelayMs, type WaitControl, waitWithHeartbeat } from './retry.ts';
 
 /** Any event function: handler parameters are contravariant, so only `any` accepts every definition. */
 // biome-ignore lint/suspicious/noExplicitAny: see above; the same alias as `AnyFunction` in define.ts
-export type AnyEventFunction = EventFunction<any, any>;
+export type AnyEventFunction = EventFunction<any, any, any>;
 
 /** What processing a message needs; built once per consumer. */
 export interface MessageProcessor {
@@ -32,19 +36,51 @@ export interface MessageProcessor {
   log: Logger;
   clock: () => Date;
   random: () => number;
+  attempts: AttemptCounter;
+}
+
+/** A dependency is down: the partition must pause; nothing was committed and no attempt was spent. */
+export interface Paused {
+  paused: InfrastructureFailure;
 }
 
 /**
  * - `handled` / `duplicate` / `dead-lettered`: done, the offset may be committed;
  * - `abandoned`: the consumer is stopping mid-retry, do not commit (redelivered to whoever gets the partition);
- * - `dead-letter-failed`: could not publish to the dead-letter topic, do not commit (redelivered, nothing lost).
+ * - `dead-letter-failed`: could not publish to the dead-letter topic, do not commit (redelivered, nothing lost);
+ * - `{ paused }`: the infrastructure failed (database, provider): pause the partition, retry later, do not commit.
  */
-export type MessageOutcome = 'handled' | 'duplicate' | 'dead-lettered' | 'abandoned' | 'dead-letter-failed';
+export type MessageOutcome =
+  | 'handled'
+  | 'duplicate'
+  | 'dead-lettered'
+  | 'abandoned'
+  | 'dead-letter-failed'
+  | Paused;
+
+/** True for the outcomes after which the message's offset may be committed. */
+export function isDone(outcome: MessageOutcome): outcome is 'handled' | 'duplicate' | 'dead-lettered' {
+  return outcome === 'handled' || outcome === 'duplicate' || outcome === 'dead-lettered';
+}
+
+export function isPaused(outcome: unknown): outcome is Paused {
+  return typeof outcome === 'object' && outcome !== null && 'paused' in outcome;
+}
 
 /** Where a message came from. */
 export interface MessageSource {
   topic: string;
   partition: number;
+}
+
+export interface ProcessMessageOptions {
+  /** Attempt 1 already ran (in a batch, uncounted) and failed with this error: go on from there. */
+  firstFailure?: { error: unknown };
+  /**
+   * The message may have been delivered before without finishing (first messages after an assignment): count
+   * its attempt durably *before* it runs, so a message that keeps killing its consumer is dead-lettered.
+   */
+  cold?: boolean;
 }
 
 /** Processes one message to an outcome; see {@link MessageOutcome}. */
@@ -53,8 +89,7 @@ export async function processMessage(
   source: MessageSource,
   raw: KafkaMessage,
   control: WaitControl,
-  /** Attempt 1 already ran (in a batch) and failed with this error: go on from there. */
-  firstFailure?: { error: unknown },
+  options: ProcessMessageOptions = {},
 ): Promise<MessageOutcome> {
   const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
   const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
@@ -68,28 +103,113 @@ export async function processMessage(
     });
   }
   const message = decoded.message;
-  const { attempts } = p.fn.retryPolicy;
-  for (let attempt = 1; ; attempt++) {
-    const meta = eventInvocationMeta(p.fn, message, { attempt, source: where });
+  const max = p.fn.retryPolicy.attempts;
+  const logged = (attempt: number) => ({ ...where, eventId: message.id, eventType: message.type, attempt });
+
+  /** Counts the next attempt before it runs; resolves the attempt number, or an outcome that ends here. */
+  const begin = async (): Promise<number | MessageOutcome> => {
+    let record: AttemptRecord;
     try {
-      if (attempt === 1 && firstFailure !== undefined) throw firstFailure.error;
-      return await invokeEventFunction(p.fn, message, p.env, meta);
+      record = (await p.attempts.begin([message.id])).get(message.id) ?? { attempts: 1, lastError: null };
     } catch (error) {
-      const { name, message: text } = describeError(error);
-      const log = { ...where, eventId: message.id, eventType: message.type, attempt, err: error };
-      if (!isRetriable(error) || attempt >= attempts) {
-        const kind = isRetriable(error) ? 'retries-exhausted' : 'non-retriable';
-        p.log.error({ ...log, kind }, 'event handler failed: dead-lettering');
-        return deadLetter(p, raw, where, control, { kind, reason: text, errorName: name, attempts: attempt });
-      }
-      const delayMs = retryDelayMs(p.fn.retryPolicy, attempt, error, p.random);
-      p.log.warn({ ...log, delayMs }, 'event handler failed: retrying');
-      if (!(await waitWithHeartbeat(delayMs, control))) {
-        p.log.info(log, 'consumer stopping: retry abandoned, message left uncommitted');
-        return 'abandoned';
+      return pausedOrThrow(error);
+    }
+    if (record.attempts <= max) return record.attempts;
+    return exhausted(p, raw, where, control, message, record);
+  };
+
+  let begun = false;
+  let attempt = 1;
+  let failure: unknown = options.firstFailure?.error;
+  let failed = options.firstFailure !== undefined;
+  if (!failed && options.cold === true) {
+    const started = await begin();
+    if (typeof started !== 'number') return started;
+    attempt = started;
+    begun = true;
+  }
+  for (;;) {
+    if (!failed) {
+      try {
+        const meta = eventInvocationMeta(p.fn, message, { attempt, source: where });
+        return await invokeEventFunction(p.fn, message, p.env, meta);
+      } catch (error) {
+        failure = error;
       }
     }
+    failed = false;
+    const down = infrastructureFailure(failure);
+    if (down !== undefined) {
+      if (begun) await p.attempts.refund(message.id);
+      p.log.warn(
+        { ...logged(attempt), dependency: down.dependency, err: failure },
+        'dependency unavailable: pausing the partition (no attempt spent)',
+      );
+      return { paused: down };
+    }
+    const { name, message: text } = describeError(failure);
+    let record: AttemptRecord;
+    try {
+      record = await p.attempts.fail(message.id, `${name}: ${text}`, begun);
+    } catch (error) {
+      return pausedOrThrow(error);
+    }
+    attempt = record.attempts;
+    const log = { ...logged(attempt), err: failure };
+    if (!isRetriable(failure) || attempt >= max) {
+      const kind = isRetriable(failure) ? 'retries-exhausted' : 'non-retriable';
+      p.log.error({ ...log, kind }, 'event handler failed: dead-lettering');
+      return deadLetter(p, raw, where, control, { kind, reason: text, errorName: name, attempts: attempt });
+    }
+    const delayMs = retryDelayMs(p.fn.retryPolicy, attempt, failure, p.random);
+    p.log.warn({ ...log, delayMs }, 'event handler failed: retrying');
+    if (!(await waitWithHeartbeat(delayMs, control))) {
+      p.log.info(log, 'consumer stopping: retry abandoned, message left uncommitted');
+      return 'abandoned';
+    }
+    const started = await begin();
+    if (typeof started !== 'number') return started;
+    attempt = started;
+    begun = true;
   }
+}
+
+/** An error of the attempt counter itself: an outage pauses; anything else is a bug and is thrown. */
+function pausedOrThrow(error: unknown): Paused {
+  const down = infrastructureFailure(error);
+  if (down === undefined) throw error;
+  return { paused: down };
+}
+
+/**
+ * The message has used up its attempts before this one could run: earlier attempts failed, or never finished
+ * (the consumer crashed, was evicted or timed out with it). Dead-lettered — unless it was handled after all
+ * (only its offset commit was lost), then it is a duplicate.
+ */
+async function exhausted(
+  p: MessageProcessor,
+  raw: KafkaMessage,
+  where: MessageSource & { offset: string },
+  control: WaitControl,
+  message: EventMessage,
+  record: AttemptRecord,
+): Promise<MessageOutcome> {
+  try {
+    if (await p.attempts.handled(message.id)) return 'duplicate';
+  } catch (error) {
+    return pausedOrThrow(error);
+  }
+  const ran = record.attempts - 1;
+  const reason =
+    record.lastError ??
+    `${ran} attempt(s) started and none finished: the consumer crashed, was evicted or timed out each time`;
+  p.log.error({ ...where, eventId: message.id, attempts: ran, reason }, 'attempts used up: dead-lettering');
+  return deadLetter(p, raw, where, control, {
+    kind: 'retries-exhausted',
+    reason,
+    errorName: record.lastError === null ? 'AttemptsExhausted' : (record.lastError.split(':')[0] ?? 'Error'),
+    attempts: ran,
+  });
 }
 
 type Failure = Pick<DeadLetterInfo, 'kind' | 'reason' | 'errorName' | 'attempts'>;
@@ -126,11 +246,15 @@ export type BatchStep =
   | { kind: 'single'; outcome: MessageOutcome }
   | { kind: 'retry-smaller'; size: number; failure: { offset: string; error: unknown } };
 
+/** A heartbeat between the items of a batch failed (rebalance): the batch gives up and the error goes on. */
+class HeartbeatFailed extends Error {}
+
 /**
  * Handles the decodable messages at the front of `raws` (up to the first one that does not decode) in one
  * transaction via `invokeEventBatch`. When that is not possible or fails, it falls back so that the
  * per-message guarantees hold:
  * - the first message does not decode, or the batch is a single message → that message alone, as always;
+ * - a dependency is unavailable (database, provider) → `{ paused }` for the whole partition, nothing spent;
  * - the handler of message k failed → if k > 0, the k messages before it are retried as a smaller batch
  *   (`retry-smaller`: nothing was committed; the caller then hands message k to `processMessage` with its
  *   failure); if k = 0 it goes on alone from attempt 2, its batch attempt counting as attempt 1: retried with
@@ -155,10 +279,24 @@ export async function processBatch(
   }
   if (items.length <= 1)
     return { kind: 'single', outcome: await processMessage(p, source, raws[0]!, control) };
+  const between = () =>
+    control.heartbeat().catch((error: unknown) => {
+      throw new HeartbeatFailed('heartbeat failed', { cause: error });
+    });
   try {
-    await invokeEventBatch(p.fn, items, p.env);
+    await invokeEventBatch(p.fn, items, p.env, { between });
     return { kind: 'batch', done: items.length };
   } catch (error) {
+    if (error instanceof HeartbeatFailed) throw error.cause;
+    const cause = error instanceof BatchItemError ? error.cause : error;
+    const down = infrastructureFailure(cause);
+    if (down !== undefined) {
+      p.log.warn(
+        { ...source, size: items.length, dependency: down.dependency, err: cause },
+        'dependency unavailable: pausing the partition (no attempt spent)',
+      );
+      return { kind: 'single', outcome: { paused: down } };
+    }
     if (error instanceof BatchItemError) {
       if (error.index > 0) {
         p.log.debug(
@@ -173,7 +311,7 @@ export async function processBatch(
       }
       return {
         kind: 'single',
-        outcome: await processMessage(p, source, raws[0]!, control, { error: error.cause }),
+        outcome: await processMessage(p, source, raws[0]!, control, { firstFailure: { error: error.cause } }),
       };
     }
     p.log.warn(

@@ -5,6 +5,8 @@
  */
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type {
+  AttemptRecord,
+  AttemptsPort,
   NewOutboxRecord,
   OutboxPort,
   OutboxRecord,
@@ -34,7 +36,9 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
 CREATE TABLE inbox (consumer text NOT NULL, event_id text NOT NULL,
   processed_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (consumer, event_id));
-CREATE TABLE effects (id serial PRIMARY KEY, event_id text NOT NULL, note text NOT NULL);`;
+CREATE TABLE effects (id serial PRIMARY KEY, event_id text NOT NULL, note text NOT NULL);
+CREATE TABLE consumer_attempts (consumer text NOT NULL, event_id text NOT NULL, attempts integer NOT NULL,
+  last_error text, PRIMARY KEY (consumer, event_id));`;
 
 type Queryable = Pick<PGlite, 'query'> | Transaction;
 
@@ -118,6 +122,33 @@ function outboxPort(db: PGlite): OutboxPort {
   };
 }
 
+/** Durable attempt counts (the consumer's `AttemptsPort`) in the `consumer_attempts` table. */
+function attemptsPort(db: PGlite): AttemptsPort {
+  return {
+    async record(consumer, eventIds, { delta, error }) {
+      const out = new Map<string, AttemptRecord>();
+      for (const eventId of new Set(eventIds)) {
+        const { rows } = await db.query<{ attempts: number; lastError: string | null }>(
+          `INSERT INTO consumer_attempts (consumer, event_id, attempts, last_error) VALUES ($1, $2, greatest(0, $3::int), $4)
+           ON CONFLICT (consumer, event_id) DO UPDATE SET attempts = greatest(0, consumer_attempts.attempts + $3::int),
+             last_error = coalesce(excluded.last_error, consumer_attempts.last_error)
+           RETURNING attempts, last_error AS "lastError"`,
+          [consumer, eventId, delta, error ?? null],
+        );
+        out.set(eventId, rows[0]!);
+      }
+      return out;
+    },
+    async handled(consumer, eventId) {
+      const { rows } = await db.query('SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2', [
+        consumer,
+        eventId,
+      ]);
+      return rows.length > 0;
+    },
+  };
+}
+
 /**
  * A fresh in-memory PGlite store with the outbox, inbox and effects tables.
  * @example const store = await createTestStore('payments'); … await store.close();
@@ -130,6 +161,7 @@ export async function createTestStore(service = 'test'): Promise<TestStore> {
     db,
     repo: effectsRepo(db),
     outbox: outboxPort(db),
+    attempts: attemptsPort(db),
     async transaction<T>(fn: (tx: StoreTransaction<EffectsRepo>) => Promise<T>): Promise<T> {
       return db.transaction(async (tx) =>
         fn({
@@ -149,7 +181,7 @@ export async function createTestStore(service = 'test'): Promise<TestStore> {
       await db.query('SELECT 1');
     },
     async reset() {
-      await db.exec('TRUNCATE outbox, inbox, effects RESTART IDENTITY');
+      await db.exec('TRUNCATE outbox, inbox, effects, consumer_attempts RESTART IDENTITY');
     },
     close: () => db.close(),
   };

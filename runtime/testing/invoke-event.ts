@@ -20,7 +20,7 @@ export interface InvokeEventOptions {
  */
 export async function invokeEvent(
   // biome-ignore lint/suspicious/noExplicitAny: any event function
-  fn: EventFunction<any, any>,
+  fn: EventFunction<any, any, any>,
   message: EventMessage | RawEventMessage,
   env: RuntimeEnv,
   options: InvokeEventOptions = {},
