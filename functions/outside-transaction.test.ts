@@ -21,8 +21,19 @@ const t = setupFunctionTest({
     const simulated = createSimulatedProvider();
     sent.length = 0;
     return {
-      paymentProvider: { charge: async (request) => (await sleep(SLOW_MS), simulated.charge(request)) },
-      notifier: { channel: 'webhook', send: async (n) => (await sleep(SLOW_MS), void sent.push(n)) },
+      paymentProvider: {
+        async charge(request) {
+          await sleep(SLOW_MS);
+          return simulated.charge(request);
+        },
+      },
+      notifier: {
+        channel: 'webhook',
+        async send(notification) {
+          await sleep(SLOW_MS);
+          sent.push(notification);
+        },
+      },
     };
   },
 });
