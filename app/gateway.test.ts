@@ -153,6 +153,9 @@ describe('gateway routes', () => {
         PORT: 'x',
       }),
     ).toThrow(/PORT: .*\n.*GATEWAY_TIMEOUT_MS: .*\n.*UPSTREAM_CREATE_ORDER: must be an http/);
+    expect(() =>
+      loadGatewayConfig(httpFunctionIds, { UPSTREAM_GET_ORDER: 'ftp://svc:Upstream9@x/' }),
+    ).toThrow('UPSTREAM_GET_ORDER: must be an http:// or https:// URL (got "ftp://svc:***@x/")');
   });
 });
 
