@@ -16,6 +16,7 @@ import {
   type Config as ProcessConfig,
 } from '../runtime/config.ts';
 import type { LogLevel } from '../runtime/logger.ts';
+import { redactUrl } from '../runtime/redact.ts';
 
 export interface GatewayConfig {
   port: number;
@@ -76,7 +77,10 @@ export function loadGatewayConfig(
   const read = <T>(name: string, schema: z.ZodType<T, string | undefined>): T | undefined => {
     const parsed = schema.safeParse(value(name));
     if (parsed.success) return parsed.data;
-    issues.push({ variable: name, message: `${parsed.error.issues[0]?.message} (got "${value(name)}")` });
+    issues.push({
+      variable: name,
+      message: `${parsed.error.issues[0]?.message} (got ${JSON.stringify(redactUrl(String(value(name))))})`,
+    });
     return undefined;
   };
   const timeoutMs = read('GATEWAY_TIMEOUT_MS', timeout(10_000));

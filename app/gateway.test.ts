@@ -2,7 +2,7 @@
  * The gateway in front of real HTTP servers on free ports: stand-in upstreams that record what reaches
  * them, then the real create-order and get-order functions (startSystem on PGlite and the embedded broker).
  */
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -65,6 +65,63 @@ async function deadUrl(): Promise<string> {
   return upstream.url;
 }
 
+interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+function collect(res: IncomingMessage): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('error', reject);
+    res.on('end', () =>
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+    );
+  });
+}
+
+/** One request through a real socket with exactly the headers given (node:http; fetch adds its own). */
+function rawRequest(
+  url: string,
+  headers: Record<string, string>,
+  options: { method?: string; body?: string } = {},
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers });
+    req.on('response', (res) => collect(res).then(resolve, reject));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/**
+ * A request as curl sends one with `-H 'Expect: 100-continue'`: headers first, the body only once the
+ * server answered `100 Continue` (node:http's 'continue' event). `continued`: that interim answer came.
+ */
+function requestExpectingContinue(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<RawAnswer & { continued: boolean }> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = httpRequest(url, {
+      method,
+      headers: { ...headers, expect: '100-continue', 'content-length': String(Buffer.byteLength(body)) },
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('response', (res) => collect(res).then((answer) => resolve({ ...answer, continued }), reject));
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
+
 /** `/orders/:id` → `/orders/o-1`. */
 const concrete = (path: string) => path.replace(/:(\w+)/g, (_m, name: string) => `${name}-1`);
 
@@ -96,6 +153,9 @@ describe('gateway routes', () => {
         PORT: 'x',
       }),
     ).toThrow(/PORT: .*\n.*GATEWAY_TIMEOUT_MS: .*\n.*UPSTREAM_CREATE_ORDER: must be an http/);
+    expect(() =>
+      loadGatewayConfig(httpFunctionIds, { UPSTREAM_GET_ORDER: 'ftp://svc:Upstream9@x/' }),
+    ).toThrow('UPSTREAM_GET_ORDER: must be an http:// or https:// URL (got "ftp://svc:***@x/")');
   });
 });
 
@@ -171,32 +231,91 @@ describe('gateway in front of stand-in upstreams', () => {
   });
 
   it('drops hop-by-hop headers and those the Connection header names', async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(
-        `${gateway.url}/orders/o-2`,
-        {
-          headers: {
-            connection: 'keep-alive, x-hop',
-            'x-hop': 'secret',
-            'keep-alive': 'timeout=5',
-            te: 'trailers',
-            'proxy-authorization': 'Basic x',
-            'x-end': 'kept',
-          },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end();
+    const res = await rawRequest(`${gateway.url}/orders/o-2`, {
+      connection: 'keep-alive, x-hop',
+      'x-hop': 'secret',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      'proxy-authorization': 'Basic x',
+      'proxy-connection': 'keep-alive',
+      'x-end': 'kept',
     });
-    expect(status).toBe(200);
+    expect(res.status).toBe(200);
     const headers = upstreams['get-order']!.seen.at(-1)!.headers;
     expect(headers['x-end']).toBe('kept');
-    for (const name of ['x-hop', 'keep-alive', 'te', 'proxy-authorization'])
+    for (const name of ['x-hop', 'keep-alive', 'te', 'proxy-authorization', 'proxy-connection'])
       expect(headers[name]).toBeUndefined();
+  });
+
+  it('keeps its ids and x-forwarded-* when the Connection header names them', async () => {
+    const res = await rawRequest(`${gateway.url}/orders/o-3`, {
+      connection: 'x-request-id, x-correlation-id, x-forwarded-for, x-forwarded-host',
+      'x-request-id': 'named-1',
+      'x-correlation-id': 'named-flow',
+      'x-forwarded-for': '203.0.113.7',
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-request-id']).toBe('named-1');
+    expect(upstreams['get-order']!.seen.at(-1)!.headers).toMatchObject({
+      'x-request-id': 'named-1',
+      'x-correlation-id': 'named-flow',
+      'x-forwarded-for': '203.0.113.7, 127.0.0.1',
+      'x-forwarded-host': new URL(gateway.url).host,
+    });
+  });
+
+  it('answers a malformed Connection header with 400 in the error shape, reaching no function', async () => {
+    const before = upstreams['get-order']!.seen.length;
+    const res = await rawRequest(`${gateway.url}/orders/o-4`, {
+      connection: 'keep-alive, not a token',
+      'x-request-id': 'bad-conn',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({
+      status: 'error',
+      code: 'bad_request',
+      message: 'Invalid Connection header value: not a token',
+      requestId: 'bad-conn',
+    });
+    expect(upstreams['get-order']!.seen).toHaveLength(before);
+  });
+
+  it('forwards a body sent with Expect: 100-continue and returns the upstream answer', async () => {
+    const upstream = upstreams['create-order']!;
+    const before = upstream.seen.length;
+    const body = JSON.stringify({ amount: 50 });
+    const res = await requestExpectingContinue(
+      `${gateway.url}/orders`,
+      'POST',
+      { 'content-type': 'application/json', 'x-request-id': 'expect-1' },
+      body,
+    );
+    expect(res.continued).toBe(true);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ upstream: 'create-order' });
+    expect(res.headers['x-request-id']).toBe('expect-1');
+    expect(upstream.seen).toHaveLength(before + 1);
+    const seen = upstream.seen.at(-1)!;
+    expect(seen).toMatchObject({ method: 'POST', path: '/orders', body });
+    expect(seen.headers.expect).toBeUndefined();
+    expect(seen.headers['x-request-id']).toBe('expect-1');
+  });
+
+  it('answers any other expectation with 417 in the error shape, reaching no function', async () => {
+    const before = upstreams['create-order']!.seen.length;
+    const res = await rawRequest(
+      `${gateway.url}/orders`,
+      { expect: 'x-gold-plated', 'content-type': 'application/json', 'x-request-id': 'expect-2' },
+      { method: 'POST', body: '{"amount":50}' },
+    );
+    expect(res.status).toBe(417);
+    expect(JSON.parse(res.body)).toEqual({
+      status: 'error',
+      code: 'expectation_failed',
+      message: 'Expectation "x-gold-plated" is not supported (only 100-continue is)',
+      requestId: 'expect-2',
+    });
+    expect(upstreams['create-order']!.seen).toHaveLength(before);
   });
 
   it('answers an undeclared route with 404 and a wrong method with 405, reaching no function', async () => {
@@ -377,6 +496,22 @@ describe('gateway in front of the real create-order and get-order functions', ()
     } finally {
       await reader.stop();
     }
+  });
+
+  it('creates an order from a client that sends Expect: 100-continue, as curl does', async () => {
+    const res = await requestExpectingContinue(
+      `${gateway.url}/orders`,
+      'POST',
+      { 'content-type': 'application/json', 'x-request-id': 'gw-expect-1' },
+      JSON.stringify({ orderId: 'gw-expect-1', amount: '12.00' }),
+    );
+    expect(res.continued).toBe(true);
+    expect(res.status).toBe(201);
+    expect(res.headers['x-request-id']).toBe('gw-expect-1');
+    expect(JSON.parse(res.body)).toMatchObject({
+      orderId: 'gw-expect-1',
+      order: { totalAmount: '12.00', status: 'PENDING' },
+    });
   });
 
   it('passes the function’s own errors through unchanged', async () => {

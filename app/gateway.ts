@@ -5,8 +5,11 @@
  *
  * - ids: `x-request-id` / `x-correlation-id` are taken (or generated) by the runtime's `requestContext`,
  *   forwarded upstream and echoed back, so one id follows a request through gateway, function and events.
- * - headers: everything but hop-by-hop headers (and those named in `Connection`) is forwarded, plus
- *   `x-forwarded-for/-host/-proto`; the response comes back as the function wrote it.
+ * - headers: Hono's proxy helper (`hono/proxy`) drops the hop-by-hop ones and those the `Connection` header
+ *   names, both ways; `host` and `expect` are not forwarded either; `x-forwarded-for/-host/-proto` are
+ *   added. The response comes back as the function wrote it, minus its hop-by-hop headers.
+ * - `Expect: 100-continue`: Node's server answers `100 Continue` and the body is forwarded without the
+ *   header (undici's fetch refuses it); any other expectation is a 417 `expectation_failed`.
  * - failures in the function's own error shape: upstream unreachable → 502 `upstream_unavailable`,
  *   no response within the timeout → 504 `upstream_timeout` (the timeout bounds the whole exchange: a body
  *   still streaming when it fires is cut off), undeclared route → 404, known path with another method → 405
@@ -14,9 +17,10 @@
  * - `/healthz`: the gateway itself. `/readyz`: every upstream's `/readyz` answers 200.
  * @module
  */
-import { type ServerType, serve } from '@hono/node-server';
+import { getRequestListener, type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { proxy } from 'hono/proxy';
 import type { Logger } from 'pino';
 import type { AnyFunction, HttpMethod } from '../runtime/define.ts';
@@ -55,18 +59,17 @@ export interface GatewayOptions {
   fetch?: typeof fetch;
 }
 
-const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-];
+/**
+ * Request headers that Hono's proxy helper (which drops the hop-by-hop ones and those `Connection` names)
+ * leaves in place but the gateway does not forward:
+ * - `host`: the upstream gets its own; the client's goes in `x-forwarded-host`;
+ * - `expect`: an expectation is between the client and the gateway. Node's server has already answered
+ *   `100-continue` by the time the request arrives (an unknown one gets a 417 below), and undici's fetch
+ *   refuses to send the header at all (every such request was a 502);
+ * - `proxy-connection`: obsolete, named by RFC 9110 §7.6.1 among the fields an intermediary removes, absent
+ *   from Hono's list.
+ */
+const NOT_FORWARDED = ['host', 'expect', 'proxy-connection'];
 
 /**
  * Builds the gateway app.
@@ -83,6 +86,15 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVa
   }
   const app = new Hono<{ Variables: HttpVariables }>();
   app.use('*', requestContext(log));
+  app.use('*', async (c, next) => {
+    const expectation = c.req.header('expect');
+    if (expectation === undefined || expectation.trim().toLowerCase() === '100-continue') return next();
+    return problemResponse(c, {
+      status: 417,
+      code: 'expectation_failed',
+      message: `Expectation ${JSON.stringify(expectation)} is not supported (only 100-continue is)`,
+    });
+  });
   app.onError((error, c) =>
     problemResponse(c, toProblem(error, log.child({ requestId: c.get('requestId') }))),
   );
@@ -119,11 +131,14 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVa
       try {
         response = await proxy(target, {
           raw: c.req.raw,
-          headers: forwardHeaders(c, incoming),
+          // RFC 9110 §7.6.1: also drop the headers the client's `Connection` names (a malformed one is a
+          // 400). The ids and `x-forwarded-*` are set after that, so a client cannot strip them this way.
+          strictConnectionProcessing: true,
           signal: AbortSignal.any([c.req.raw.signal, timeout]),
-          customFetch: doFetch,
+          customFetch: (request) => doFetch(withGatewayHeaders(request, c, incoming)),
         });
       } catch (error) {
+        if (error instanceof HTTPException) throw error;
         const fields = { functionId: route.functionId, target, requestId: c.get('requestId') };
         if (timeout.aborted) {
           log.warn({ ...fields, timeoutMs: options.timeoutMs }, 'upstream timed out');
@@ -160,21 +175,23 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVa
   return app;
 }
 
-/** The request headers sent upstream: the client's minus hop-by-hop ones, plus ids and `x-forwarded-*`. */
-function forwardHeaders(c: Context<{ Variables: HttpVariables }>, url: URL): Headers {
-  const raw = c.req.raw;
-  const headers = new Headers(raw.headers);
-  const named = (raw.headers.get('connection') ?? '').split(',').map((h) => h.trim().toLowerCase());
-  for (const name of [...HOP_BY_HOP, ...named]) if (name !== '') headers.delete(name);
+/**
+ * Completes the request Hono's proxy helper built from the client's (hop-by-hop headers gone): drops what
+ * the gateway does not forward, adds the ids and `x-forwarded-*` (from the client's original headers).
+ */
+function withGatewayHeaders(request: Request, c: Context<{ Variables: HttpVariables }>, url: URL): Request {
+  const { headers } = request;
+  const original = c.req.raw.headers;
+  for (const name of NOT_FORWARDED) headers.delete(name);
   headers.set(REQUEST_ID_HEADER, c.get('requestId'));
   headers.set(CORRELATION_ID_HEADER, c.get('correlationId'));
-  const forwardedFor = raw.headers.get('x-forwarded-for');
+  const forwardedFor = original.get('x-forwarded-for');
   const client = clientAddress(c);
   if (client !== undefined)
     headers.set('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${client}` : client);
-  headers.set('x-forwarded-host', raw.headers.get('host') ?? url.host);
+  headers.set('x-forwarded-host', original.get('host') ?? url.host);
   headers.set('x-forwarded-proto', url.protocol.replace(/:$/, ''));
-  return headers;
+  return request;
 }
 
 /** The peer address; undefined outside @hono/node-server (e.g. `app.request()` in tests). */
@@ -221,6 +238,9 @@ export async function startGateway(
   let server: ServerType | undefined;
   const { port } = await new Promise<{ port: number }>((resolve) => {
     server = serve({ fetch: app.fetch, port: options.port, hostname }, (info) => resolve(info));
+    // Node answers `Expect: 100-continue` itself and any other expectation with a bare 417; this hands the
+    // latter to the app, which answers it in the error shape.
+    server.on('checkExpectation', getRequestListener(app.fetch));
   });
   const url = `http://${hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname}:${port}`;
   options.logger.info(

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { LogLevel } from './logger.ts';
+import { redactUrl } from './redact.ts';
 
 /** Where a service's database lives, decided from `DATABASE_URL` / `<SERVICE>_DATABASE_URL` / `DATA_DIR`. */
 export type DatabaseTarget =
@@ -157,7 +158,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const raw = input[variable as Variable];
       return {
         variable,
-        message: raw === undefined ? issue.message : `${issue.message} (got ${JSON.stringify(redact(raw))})`,
+        message:
+          raw === undefined ? issue.message : `${issue.message} (got ${JSON.stringify(redactUrl(raw))})`,
       };
     });
     throw new ConfigError(issues);
@@ -216,9 +218,4 @@ export function exitOnConfigError<T>(
     io.stderr.write(`${error.message}\n`);
     return io.exit(1);
   }
-}
-
-/** Never echo credentials: `postgres://user:secret@host` → `postgres://user:***@host`. */
-function redact(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }

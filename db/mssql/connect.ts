@@ -11,6 +11,7 @@ import type { MsSqlDatabase } from 'drizzle-orm/mssql-core';
 import { drizzle } from 'drizzle-orm/node-mssql';
 import type { NodeMsSqlPreparedQueryHKT, NodeMsSqlQueryResultHKT } from 'drizzle-orm/node-mssql/session';
 import mssql from 'mssql';
+import { redactText } from '../../runtime/redact.ts';
 import { describeTarget, type MssqlUrl, parseMssqlUrl, toPoolConfig } from './url.ts';
 
 /** A drizzle SQL Server database or transaction. Query functions take this first. */
@@ -118,6 +119,8 @@ export async function connectWithRetry(
   const maxDelayMs = options.retry?.maxDelayMs ?? 5_000;
   const logger = options.logger ?? console;
   const where = describeTarget(target);
+  // The driver's messages do not quote the password today; this keeps it so whatever they quote.
+  const summary = (error: unknown) => redactText(errorSummary(error), { secrets: [config.password] });
   const started = Date.now();
   let wait = initialDelayMs;
   for (let attempt = 1; ; attempt++) {
@@ -133,12 +136,12 @@ export async function connectWithRetry(
       const willRetry = remaining > 0 && options.signal?.aborted !== true;
       const pause = Math.min(wait, maxDelayMs, Math.max(0, remaining));
       logger.warn(
-        `[mssql] connect attempt ${attempt} to ${where} failed: ${errorSummary(error)}; ` +
+        `[mssql] connect attempt ${attempt} to ${where} failed: ${summary(error)}; ` +
           (willRetry ? `retrying in ${pause} ms` : 'giving up'),
       );
       if (!willRetry) {
         throw new MssqlConnectError(
-          `could not connect to SQL Server ${where} within ${giveUpAfterMs} ms (${attempt} attempt${attempt === 1 ? '' : 's'}); last error: ${errorSummary(error)}`,
+          `could not connect to SQL Server ${where} within ${giveUpAfterMs} ms (${attempt} attempt${attempt === 1 ? '' : 's'}); last error: ${summary(error)}`,
           attempt,
           { cause: error },
         );

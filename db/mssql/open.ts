@@ -4,6 +4,7 @@
  * @module
  */
 import type { DatabaseTarget } from '../../runtime/config.ts';
+import { redactText, redactUrl } from '../../runtime/redact.ts';
 import type { DialectDriver, DialectOptions } from '../dialect.ts';
 import { createOrdersStore } from '../orders/store.mssql.ts';
 import { createPaymentsStore } from '../payments/store.mssql.ts';
@@ -31,8 +32,10 @@ export function createDialectDriver(options: DialectOptions): DialectDriver<Mssq
           ...(options.logger !== undefined ? { logger: options.logger } : {}),
           ...(options.connectRetry !== undefined ? { retry: options.connectRetry } : {}),
         }).catch((error: unknown) => {
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new Error(`${service}: SQL Server ${redact(target.url)}: ${reason}`, { cause: error });
+          const reason = redactText(error instanceof Error ? error.message : String(error), {
+            urls: [target.url],
+          });
+          throw new Error(`${service}: SQL Server ${redactUrl(target.url)}: ${reason}`, { cause: error });
         });
         connections.set(target.url, connection);
       }
@@ -45,8 +48,4 @@ export function createDialectDriver(options: DialectOptions): DialectDriver<Mssq
       await Promise.all(opened.flatMap((c) => (c.status === 'fulfilled' ? [c.value.close()] : [])));
     },
   };
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }

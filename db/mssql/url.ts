@@ -8,7 +8,8 @@
  * ```
  *
  * - `user` and `password` are percent-decoded (`p%40ss` → `p@ss`); a JDBC-style value may be wrapped in `{…}`
- *   to contain `;`.
+ *   to contain `;`. In URL form, `@ / ? #` in them must be percent-encoded: an `@` after the host is an error.
+ * - Errors never quote the password, nor a piece of it (`runtime/redact.ts`).
  * - `host` may be a name, an IPv4 address or a bracketed IPv6 address; `port` defaults to 1433.
  * - `database` is required: migrations create the service schemas in it, never in the login's default database.
  * - Options (query string or `;key=value`): `encrypt` (default true), `trustServerCertificate` (default false),
@@ -18,6 +19,7 @@
  * @module
  */
 import type mssql from 'mssql';
+import { redactText } from '../../runtime/redact.ts';
 
 /** What a URL says about where and how to connect. Passwords never appear in `describe`. */
 export interface MssqlUrl {
@@ -35,7 +37,7 @@ export interface MssqlUrl {
   poolMax: number;
 }
 
-/** The URL is not a usable SQL Server URL; the message says why (never including the password). */
+/** The URL is not a usable SQL Server URL; the message says why (never including the password: `redactText`). */
 export class MssqlUrlError extends TypeError {
   override name = 'MssqlUrlError';
 }
@@ -77,6 +79,16 @@ const OPTION_PARSERS = {
  * @example parseMssqlUrl('mssql://sa:secret@db:1433/orders?trustServerCertificate=true').database // 'orders'
  */
 export function parseMssqlUrl(url: string): MssqlUrl {
+  try {
+    return parse(url);
+  } catch (error) {
+    // A message may quote a piece of the URL (an option name, a value); a piece of a password is masked.
+    if (error instanceof MssqlUrlError) throw new MssqlUrlError(redactText(error.message, { urls: [url] }));
+    throw error;
+  }
+}
+
+function parse(url: string): MssqlUrl {
   if (!isMssqlUrl(url)) throw new MssqlUrlError('SQL Server URL must start with mssql:// or sqlserver://');
   const rest = url.replace(SCHEME, '');
   const semicolon = rest.indexOf(';');
@@ -175,6 +187,12 @@ function parseUrlStyle(url: string): RawParts {
   } catch {
     throw new MssqlUrlError('SQL Server URL is not a valid URL');
   }
+  // An `@` after the host means the password held an unencoded `/ ? #`: the URL parser took a piece of the
+  // password for the host and port, and the rest for the database or the options.
+  if (`${parsed.pathname}${parsed.search}${parsed.hash}`.includes('@'))
+    throw new MssqlUrlError(
+      'SQL Server URL has an "@" after its host: percent-encode @ / ? # in the user name and password (%40 %2F %3F %23)',
+    );
   const path = decode(parsed.pathname.replace(/^\//, ''), 'database');
   if (path.includes('/')) throw new MssqlUrlError('SQL Server URL path must be a single database name');
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -198,7 +216,10 @@ function parseJdbcStyle(rest: string): RawParts {
   for (const pair of pairs) {
     if (pair.trim() === '') continue;
     const eq = pair.indexOf('=');
-    if (eq < 1) throw new MssqlUrlError(`SQL Server URL property "${pair.split('=')[0]}" has no value`);
+    if (eq < 1)
+      throw new MssqlUrlError(
+        `SQL Server URL property "${pair.split('=')[0]}" has no value (wrap a value that holds ";" in {…})`,
+      );
     const key = pair.slice(0, eq).trim();
     const value = pair
       .slice(eq + 1)

@@ -10,6 +10,7 @@ import type { PgAsyncDatabase } from 'drizzle-orm/pg-core/async/db';
 import type { PgQueryResultHKT } from 'drizzle-orm/pg-core/session';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { redactText, redactUrl } from '../../runtime/redact.ts';
 import { type PgliteAutovacuumOptions, startPgliteAutovacuum } from './pglite-autovacuum.ts';
 import { preparingClient } from './pglite-client.ts';
 import { createPglite } from './pglite-initdb.ts';
@@ -62,6 +63,7 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
   if (options.url !== undefined) {
     if (!isPostgresUrl(options.url))
       throw new TypeError('openPostgres: url must start with postgres:// or postgresql://');
+<<<<<<< HEAD
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 10,
@@ -70,6 +72,10 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       keepAlive: true,
     });
+=======
+    checkPostgresUrl(options.url);
+    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+>>>>>>> gateway
     pool.on('error', options.onPoolError ?? (() => {}));
     const db = drizzleNodePg({ client: pool });
     return withOnceClose(db, 'node-postgres', () => pool.end());
@@ -88,6 +94,25 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
     await autovacuum.stop();
     await database.close();
   });
+}
+
+/** The URL is not one `pg` can read; the message names the URL without its password. */
+export class PostgresUrlError extends TypeError {
+  override name = 'PostgresUrlError';
+}
+
+/**
+ * Fails now, with the URL (password masked) and why, where `pg` would fail at the first query with only
+ * "Invalid URL". A `pg.Client` parses its connection string when constructed (pg-connection-string, which
+ * also masks the URL in the errors it throws) and opens no socket until `connect()`.
+ */
+function checkPostgresUrl(url: string): void {
+  try {
+    new pg.Client({ connectionString: url });
+  } catch (error) {
+    const reason = redactText(error instanceof Error ? error.message : String(error), { urls: [url] });
+    throw new PostgresUrlError(`PostgreSQL URL ${redactUrl(url)} is not valid: ${reason}`, { cause: error });
+  }
 }
 
 /**

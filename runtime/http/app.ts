@@ -7,6 +7,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { HttpFunction, HttpMethod, InvocationMeta } from '../define.ts';
 import { invokeHttpFunction, type RuntimeEnv } from '../invoke.ts';
+import { redactText } from '../redact.ts';
 import { describePingFailure } from '../unavailable.ts';
 import { problemResponse, toProblem } from './errors.ts';
 import { readRawInput } from './read-input.ts';
@@ -61,7 +62,11 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
       ok: false,
       checks: { readiness: error instanceof Error ? error.message : String(error) },
     }));
-    return c.json({ status: result.ok ? 'ok' : 'unavailable', checks: result.checks }, result.ok ? 200 : 503);
+    // A driver's message may quote a connection string: never its password.
+    const checks = Object.fromEntries(
+      Object.entries(result.checks).map(([name, state]) => [name, redactText(state)]),
+    );
+    return c.json({ status: result.ok ? 'ok' : 'unavailable', checks }, result.ok ? 200 : 503);
   });
 
   const tooLarge = (c: Context) =>
