@@ -63,7 +63,7 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
   if (options.url !== undefined) {
     if (!isPostgresUrl(options.url))
       throw new TypeError('openPostgres: url must start with postgres:// or postgresql://');
-<<<<<<< HEAD
+    checkPostgresUrl(options.url);
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 10,
@@ -72,10 +72,6 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       keepAlive: true,
     });
-=======
-    checkPostgresUrl(options.url);
-    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
->>>>>>> gateway
     pool.on('error', options.onPoolError ?? (() => {}));
     const db = drizzleNodePg({ client: pool });
     return withOnceClose(db, 'node-postgres', () => pool.end());
