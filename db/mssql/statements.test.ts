@@ -168,6 +168,10 @@ describe('SQL Server statements, rendered', () => {
       'published_at',
       'lease_until',
       'attempts',
+      'failures',
+      'last_error',
+      'parked_at',
+      'lease_owner',
     ];
     expect(sql).toBe(
       `with [claimable] as (select top (@par0) ${columns.map((c) => `[candidate].[${c}]`).join(', ')} ` +
