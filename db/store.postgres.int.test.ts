@@ -54,6 +54,7 @@ describe.skipIf(!usable)('PostgreSQL server', () => {
       orders: createOrdersStore(db),
       payments: createPaymentsStore(db),
       reset: () => truncateServiceTables(db),
+      concurrentTransactions: true,
       close: async () => {},
     };
   });

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       httpBodyLimit: 65536,
       outboxPollMs: 1000,
       shutdownTimeoutMs: 10000,
+      idempotencyKeyTtlMs: 86_400_000,
     });
   });
 
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
       HTTP_BODY_LIMIT: '1024',
       OUTBOX_POLL_MS: '250',
       SHUTDOWN_TIMEOUT_MS: '0',
+      IDEMPOTENCY_KEY_TTL_MS: '3600000',
     });
     expect(config).toMatchObject({
       kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
       httpBodyLimit: 1024,
       outboxPollMs: 250,
       shutdownTimeoutMs: 0,
+      idempotencyKeyTtlMs: 3_600_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

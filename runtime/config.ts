@@ -37,6 +37,8 @@ export interface Config {
   httpBodyLimit: number;
   outboxPollMs: number;
   shutdownTimeoutMs: number;
+  /** `IDEMPOTENCY_KEY_TTL_MS`: how long create-order remembers an `Idempotency-Key` (default 24 h). */
+  idempotencyKeyTtlMs: number;
 }
 
 /** The variables `loadConfig` reads. */
@@ -57,6 +59,7 @@ export const CONFIG_VARIABLES = [
   'HTTP_BODY_LIMIT',
   'OUTBOX_POLL_MS',
   'SHUTDOWN_TIMEOUT_MS',
+  'IDEMPOTENCY_KEY_TTL_MS',
 ] as const;
 type Variable = (typeof CONFIG_VARIABLES)[number];
 
@@ -121,6 +124,8 @@ const schema = z.object({
   HTTP_BODY_LIMIT: int(1, 100 * 1024 * 1024).default(65_536),
   OUTBOX_POLL_MS: int(10, 3_600_000).default(1000),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  // 1 s to 30 days; Stripe's 24 h by default.
+  IDEMPOTENCY_KEY_TTL_MS: int(1_000, 30 * 86_400_000).default(86_400_000),
 });
 
 /** One bad variable: `{ variable: 'PORT', message: 'must be an integer between 0 and 65535 (got "abc")' }`. */
@@ -184,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpBodyLimit: v.HTTP_BODY_LIMIT,
     outboxPollMs: v.OUTBOX_POLL_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    idempotencyKeyTtlMs: v.IDEMPOTENCY_KEY_TTL_MS,
   });
 }
 

@@ -27,7 +27,18 @@ const ORDER = newOrder({ id: 'ord-Case-1', amountMinor: 2n ** 53n + 1n });
 const UPDATE = { status: 'CONFIRMED', paymentStatus: 'PAID', failureReason: null, updatedAt: AT } as const;
 const EXPECTED = { status: 'PENDING', paymentStatus: 'NOT_PAID' } as const;
 const PAYMENT = payment({ amountMinor: 2n ** 63n - 1n });
-const IDEMPOTENCY = { key: 'idem-1', requestHash: 'h1', orderId: ORDER.id, createdAt: AT };
+const SCOPE = { clientId: '', route: 'POST /orders' };
+const LATER = new Date(AT.getTime() + 86_400_000);
+const IDEMPOTENCY = {
+  ...SCOPE,
+  key: 'idem-1',
+  requestHash: 'h1',
+  orderId: ORDER.id,
+  responseStatus: 201,
+  responseBody: '{"status":"success"}',
+  createdAt: AT,
+  expiresAt: LATER,
+};
 const SHIPMENT = shipment(ORDER.id);
 const NOTIFICATION = notification(ORDER.id);
 
@@ -40,8 +51,14 @@ const STATEMENTS: [string, () => Rendered][] = [
   ['orders.findOrder', () => orderStatements.findOrder(mock, ORDER.id)],
   ['orders.lockOrder', () => orderStatements.lockOrder(mock, ORDER.id)],
   ['orders.updateOrder', () => orderStatements.updateOrder(mock, ORDER.id, EXPECTED, UPDATE)],
-  ['orders.claimIdempotencyKey', () => orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY)],
-  ['orders.findIdempotencyKey', () => orderStatements.findIdempotencyKey(mock, 'idem-1')],
+  ['orders.lockIdempotencyKey', () => orderStatements.lockIdempotencyKey(mock, SCOPE, 'idem-1')],
+  ['orders.findIdempotencyKey', () => orderStatements.findIdempotencyKey(mock, SCOPE, 'idem-1', AT)],
+  [
+    'orders.deleteExpiredIdempotencyKey',
+    () => orderStatements.deleteExpiredIdempotencyKey(mock, SCOPE, 'idem-1', AT),
+  ],
+  ['orders.insertIdempotencyKey', () => orderStatements.insertIdempotencyKey(mock, IDEMPOTENCY)],
+  ['orders.deleteExpiredIdempotencyKeys', () => orderStatements.deleteExpiredIdempotencyKeys(mock, AT, 500)],
   ['orders.insertShipment', () => orderStatements.insertShipment(mock, SHIPMENT)],
   ['orders.findShipment', () => orderStatements.findShipment(mock, ORDER.id)],
   ['orders.insertNotification', () => orderStatements.insertNotification(mock, NOTIFICATION)],
@@ -90,11 +107,6 @@ describe('SQL Server statements, rendered', () => {
     const cases: [Rendered, string, string][] = [
       [orderStatements.insertOrder(mock, ORDER), '[orders].[orders]', '\\[existing\\]\\.\\[id\\] = @par8'],
       [
-        orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY),
-        '[orders].[idempotency_keys]',
-        '\\[existing\\]\\.\\[key\\] = @par4',
-      ],
-      [
         orderStatements.insertShipment(mock, SHIPMENT),
         '[orders].[shipments]',
         '\\[existing\\]\\.\\[order_id\\] = @par4',
@@ -135,6 +147,48 @@ describe('SQL Server statements, rendered', () => {
     expect(render(messaging.recordInboxStatement(mock, ordersInbox, 'c', 'e')).sql).toContain(
       'select @par0, @par1, sysutcdatetime() where not exists',
     );
+  });
+
+  it('an Idempotency-Key is locked by sp_getapplock, owned by the transaction, with @LockTimeout = 0: never a wait', () => {
+    const { sql, params } = render(orderStatements.lockIdempotencyKey(mock, SCOPE, 'idem-1'));
+    expect(sql).toBe(
+      "declare @status int; exec @status = sp_getapplock @Resource = @par0, @LockMode = 'Exclusive', @LockOwner = 'Transaction', @LockTimeout = @par1; select @status as [status]",
+    );
+    // A fixed-length name whatever the key (sp_getapplock truncates at 255), distinct per route and client.
+    expect(params).toEqual([expect.stringMatching(/^orders\.idempotency_keys:[0-9a-f]{64}$/), 0]);
+    const resource = (scope: typeof SCOPE, key: string) =>
+      render(orderStatements.lockIdempotencyKey(mock, scope, key)).params[0];
+    expect(resource(SCOPE, 'k'.repeat(255))).toHaveLength(88);
+    expect(
+      new Set([
+        resource(SCOPE, 'idem-1'),
+        resource({ ...SCOPE, route: 'POST /order' }, 'idem-1'),
+        resource({ ...SCOPE, clientId: 'c-1' }, 'idem-1'),
+        resource(SCOPE, 'idem-2'),
+      ]).size,
+    ).toBe(4);
+  });
+
+  it('idempotency keys: live lookup on the whole key, replace-if-expired, plain insert, bounded prune', () => {
+    const key =
+      '(([orders].[idempotency_keys].[client_id] = @par0) and ([orders].[idempotency_keys].[route] = @par1) and ([orders].[idempotency_keys].[key] = @par2))';
+    const find = render(orderStatements.findIdempotencyKey(mock, SCOPE, 'idem-1', AT));
+    expect(find.sql).toMatch(
+      /^select \[client_id\], \[route\], \[key\], .* from \[orders\]\.\[idempotency_keys\] where /,
+    );
+    expect(find.sql).toContain(`where ((${key}) and ([orders].[idempotency_keys].[expires_at] > @par3))`);
+    expect(find.params).toEqual(['', 'POST /orders', 'idem-1', AT]);
+    expect(render(orderStatements.deleteExpiredIdempotencyKey(mock, SCOPE, 'idem-1', AT))).toEqual({
+      sql: `delete from [orders].[idempotency_keys] where ((${key}) and ([orders].[idempotency_keys].[expires_at] <= @par3))`,
+      params: ['', 'POST /orders', 'idem-1', AT],
+    });
+    const insert = render(orderStatements.insertIdempotencyKey(mock, IDEMPOTENCY));
+    expect(insert.sql).toMatch(/^insert into \[orders\]\.\[idempotency_keys\] \(.*\) values \(/);
+    expect(insert.sql).not.toMatch(/not exists|output/);
+    expect(render(orderStatements.deleteExpiredIdempotencyKeys(mock, AT, 500))).toEqual({
+      sql: 'delete top (@par0) from [orders].[idempotency_keys] where [expires_at] <= @par1',
+      params: [500, AT],
+    });
   });
 
   it('lockOrder reads the row WITH (UPDLOCK, ROWLOCK)', () => {
@@ -335,31 +389,62 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     expect(await orders.repo.updateOrder(ORDER.id, EXPECTED, UPDATE)).toBe(false);
   });
 
-  it('the other orders methods: idempotency key (duplicate → read back), shipment, notification, list', async () => {
+  it('the other orders methods: shipment, notification, list', async () => {
     rec.respond((q) =>
-      q.sql.startsWith('select [key]')
-        ? { recordset: [[IDEMPOTENCY.key, 'first', ORDER.id, AT]] }
-        : q.sql.startsWith('insert into [orders].[shipments]')
-          ? { recordset: [[ORDER.id, SHIPMENT.trackingId, 'sim-post', AT]] }
-          : q.sql.startsWith('select [id], [order_id]')
-            ? { recordset: [[NOTIFICATION.id.toUpperCase(), ORDER.id, 'payment-failed', 'email', 'm', AT]] }
-            : undefined,
+      q.sql.startsWith('insert into [orders].[shipments]')
+        ? { recordset: [[ORDER.id, SHIPMENT.trackingId, 'sim-post', AT]] }
+        : q.sql.startsWith('select [id], [order_id]')
+          ? { recordset: [[NOTIFICATION.id.toUpperCase(), ORDER.id, 'payment-failed', 'email', 'm', AT]] }
+          : undefined,
     );
-    const claimed = await orders.repo.claimIdempotencyKey(IDEMPOTENCY);
     const shipped = await orders.repo.insertShipment(SHIPMENT);
     const notified = await orders.repo.insertNotification(NOTIFICATION);
     const listed = await orders.repo.listNotifications(ORDER.id);
-    expect(claimed).toEqual({ created: false, record: { ...IDEMPOTENCY, requestHash: 'first' } });
     expect(shipped).toBe(true);
     expect(notified).toBe(false);
     expect(listed[0]?.id).toBe(NOTIFICATION.id); // upper-case GUID from the driver, lower case to the caller
     expect(sent()).toEqual(
       expected(
-        orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY),
-        orderStatements.findIdempotencyKey(mock, IDEMPOTENCY.key),
         orderStatements.insertShipment(mock, SHIPMENT),
         orderStatements.insertNotification(mock, NOTIFICATION),
         orderStatements.listNotifications(mock, ORDER.id),
+      ),
+    );
+  });
+
+  it.each([
+    [0, true],
+    [1, true],
+    [-1, false],
+  ])('tryLockIdempotencyKey: sp_getapplock status %i means %s', async (status, granted) => {
+    rec.respond(() => ({ recordset: [{ status }] }));
+    expect(await orders.transaction((tx) => tx.repo.tryLockIdempotencyKey(SCOPE, 'idem-1'))).toBe(granted);
+    expect(sent()).toEqual(expected(orderStatements.lockIdempotencyKey(mock, SCOPE, 'idem-1')));
+  });
+
+  it('tryLockIdempotencyKey: any other status (-999: e.g. no transaction) is an error, not a "no"', async () => {
+    rec.respond(() => ({ recordset: [{ status: -999 }] }));
+    await expect(orders.repo.tryLockIdempotencyKey(SCOPE, 'idem-1')).rejects.toThrow(/status -999/);
+  });
+
+  it('idempotency keys: find decodes the row; save deletes an expired record, then inserts; prune counts', async () => {
+    const row = ['', 'POST /orders', 'idem-1', 'h1', ORDER.id, 201, '{"status":"success"}', AT, LATER];
+    rec.respond((q) =>
+      q.sql.startsWith('select')
+        ? { recordset: [row] }
+        : q.sql.startsWith('delete top')
+          ? { rowsAffected: [37] }
+          : undefined,
+    );
+    expect(await orders.repo.findIdempotencyKey(SCOPE, 'idem-1', AT)).toEqual(IDEMPOTENCY);
+    await orders.transaction((tx) => tx.repo.saveIdempotencyKey(IDEMPOTENCY));
+    expect(await orders.repo.deleteExpiredIdempotencyKeys(AT, 500)).toBe(37);
+    expect(sent()).toEqual(
+      expected(
+        orderStatements.findIdempotencyKey(mock, SCOPE, 'idem-1', AT),
+        orderStatements.deleteExpiredIdempotencyKey(mock, SCOPE, 'idem-1', AT),
+        orderStatements.insertIdempotencyKey(mock, IDEMPOTENCY),
+        orderStatements.deleteExpiredIdempotencyKeys(mock, AT, 500),
       ),
     );
   });
