@@ -15,6 +15,7 @@ import { createKafkaClient, sharedProducer } from './kafka/client.ts';
 import { type EventConsumer, type EventConsumerOptions, startEventConsumer } from './kafka/consumer.ts';
 import { kafkaPublisher } from './kafka/publisher.ts';
 import { ensureTopics, type TopicSpec } from './kafka/topics.ts';
+import { type PrunerOptions, startPruner } from './maintenance/pruner.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox/relay.ts';
 
 export interface HostOptions {
@@ -31,7 +32,9 @@ export interface HostOptions {
     bodyLimit?: number;
     configure?: (app: Hono<{ Variables: HttpVariables }>) => void;
   };
-  outbox?: { pollMs?: number; batchSize?: number };
+  outbox?: { pollMs?: number; batchSize?: number; maxFailures?: number };
+  /** The pruning job over every store this process uses (on by default, default windows); `false` turns it off. */
+  maintenance?: false | Pick<PrunerOptions, 'windows' | 'limit' | 'intervalMs'>;
   /** Consumer tuning; `batchSize` defaults to {@link DEFAULT_CONSUMER_BATCH_SIZE} here (1 in `startEventConsumer`). */
   consumer?: EventConsumerOptions;
   /** Per-function retry attempts override (e.g. from `CONSUMER_RETRY_ATTEMPTS`). */
@@ -91,6 +94,15 @@ export async function startHost(options: HostOptions): Promise<Host> {
     );
   }
   const env: RuntimeEnv = { ...options.env, onCommitted: (service) => relays.get(service)?.nudge() };
+  const pruner =
+    options.maintenance === false
+      ? undefined
+      : startPruner({
+          stores: services.map((service) => env.stores[service]!),
+          clock: env.clock,
+          logger: log,
+          ...options.maintenance,
+        });
 
   const consumers: EventConsumer[] = [];
   for (const fn of eventFunctions) {
@@ -167,6 +179,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
             await closed;
           }
           await Promise.allSettled(consumers.map((c) => c.stop()));
+          await pruner?.stop();
           for (const relay of relays.values()) await relay.drain().catch(() => undefined);
           await Promise.allSettled([...relays.values()].map((r) => r.stop()));
         })(),

@@ -5,10 +5,19 @@
  */
 import { is, sql } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
-import type { TransactionalStore } from '../../runtime/store.ts';
+import type { PruneTask, TransactionalStore } from '../../runtime/store.ts';
+import { maintenanceFromTasks, windowStart } from '../maintenance.ts';
 import type { PgDatabase } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
-import { appendOutbox, createOutboxPort, recordInbox, recordInboxMany } from './messaging-store.ts';
+import {
+  appendOutbox,
+  createOutboxPort,
+  pruneAttempts,
+  pruneInbox,
+  pruneOutbox,
+  recordInbox,
+  recordInboxMany,
+} from './messaging-store.ts';
 
 /** A service store over PostgreSQL/PGlite. `db` is exposed for `migrate(store)` and tests. */
 export interface PostgresStore<Repo> extends TransactionalStore<Repo> {
@@ -23,6 +32,11 @@ export interface PostgresStoreOptions<Repo> {
   tables: MessagingTables;
   /** Builds the repository over the database (autocommit) or a transaction. */
   createRepo: (db: PgDatabase) => Repo;
+  /**
+   * More prune tasks of the service, run after the messaging tables' (e.g. the orders store's expired
+   * idempotency keys: `(repo) => [{ name: 'idempotency_keys', prune: ({ now, limit }) => repo.deleteExpiredIdempotencyKeys(now, limit) }]`).
+   */
+  extraPrune?: (repo: Repo) => readonly PruneTask[];
   close?: () => Promise<void>;
 }
 
@@ -35,11 +49,16 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
   // READ COMMITTED is asked for explicitly on a server (whose default_transaction_isolation may differ); PGlite
   // is one connection with PostgreSQL's default, so there it would only be one more statement per transaction.
   const config = is(db, PgliteDatabase) ? undefined : ({ isolationLevel: 'read committed' } as const);
+  const repo = createRepo(db);
   return {
     service: options.service,
     db,
-    repo: createRepo(db),
-    outbox: createOutboxPort(db, tables.outbox),
+    repo,
+    outbox: createOutboxPort(db, tables.outbox, { transactionConfig: config }),
+    maintenance: maintenanceFromTasks([
+      ...messagingPruneTasks(db, tables),
+      ...(options.extraPrune?.(repo) ?? []),
+    ]),
     transaction(fn) {
       return db.transaction(
         (tx) =>
@@ -57,6 +76,27 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
     },
     close: options.close ?? (async () => {}),
   };
+}
+
+/** Pruning of the outbox (published rows), the inbox (past the dedupe window) and consumer attempts. */
+export function messagingPruneTasks(db: PgDatabase, tables: MessagingTables): PruneTask[] {
+  return [
+    {
+      name: 'outbox',
+      prune: ({ now, limit, windows }) =>
+        pruneOutbox(db, tables.outbox, windowStart(now, windows.outboxMs), limit),
+    },
+    {
+      name: 'inbox',
+      prune: ({ now, limit, windows }) =>
+        pruneInbox(db, tables.inbox, windowStart(now, windows.inboxMs), limit),
+    },
+    {
+      name: 'consumer_attempts',
+      prune: ({ now, limit, windows }) =>
+        pruneAttempts(db, tables.attempts, windowStart(now, windows.attemptsMs), limit),
+    },
+  ];
 }
 
 /** The row that made an `ON CONFLICT DO NOTHING` insert a no-op; missing only if it was deleted in between. */
