@@ -15,7 +15,7 @@
  * @module
  */
 import { sql } from 'drizzle-orm';
-import type { PruneTask, TransactionalStore } from '../../runtime/store.ts';
+import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
 import { maintenanceFromTasks, windowStart } from '../maintenance.ts';
 import type { MssqlDatabase, MssqlDb } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
@@ -31,6 +31,8 @@ import {
 /** A service store over SQL Server. `connection` is exposed for `migrate(store)` and tests. */
 export interface MssqlStore<Repo> extends TransactionalStore<Repo> {
   readonly db: MssqlDb;
+  /** Always there on the store bases: the messaging tables' prune tasks plus the service's `extraPrune`. */
+  readonly maintenance: MaintenancePort;
   readonly connection: Pick<MssqlDatabase, 'config' | 'target'>;
   /** Closes the connection the store was given a `close` for; otherwise does nothing. */
   close(): Promise<void>;

@@ -228,47 +228,60 @@ export function createOutboxPort(
 }
 
 /**
- * Deletes at most `limit` outbox rows published before `before` (an index range scan on `published_at`).
- * Unpublished rows — parked ones included — have no `published_at` and are never touched.
+ * Deletes at most `limit` outbox rows published before `before`: the ids come from an index range scan on
+ * the partial index `outbox_published_at_idx` (published rows only), so unpublished rows — parked ones
+ * included — are never candidates. Returns the statement; {@link pruneOutbox} runs it.
  */
-export async function pruneOutbox(db: PgDatabase, outbox: OutboxTable, before: Date, limit: number) {
+export function pruneOutboxQuery(db: PgDatabase, outbox: OutboxTable, before: Date, limit: number) {
   const doomed = db
     .select({ id: outbox.id })
     .from(outbox)
     .where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, before)))
     .limit(limit);
-  const deleted = await db.delete(outbox).where(inArray(outbox.id, doomed)).returning({ id: outbox.id });
-  return deleted.length;
+  return db.delete(outbox).where(inArray(outbox.id, doomed)).returning({ id: outbox.id });
 }
 
-/** Deletes at most `limit` inbox rows handled before `before`, by primary key. */
-export async function pruneInbox(db: PgDatabase, inbox: InboxTable, before: Date, limit: number) {
+/** Deletes at most `limit` inbox rows handled before `before` (index `inbox_handled_at_idx`), by primary key. */
+export function pruneInboxQuery(db: PgDatabase, inbox: InboxTable, before: Date, limit: number) {
   const doomed = alias(inbox, 'doomed');
   const keys = db
     .select({ consumer: doomed.consumer, eventId: doomed.eventId })
     .from(doomed)
     .where(lt(doomed.handledAt, before))
     .limit(limit);
-  const deleted = await db
+  return db
     .delete(inbox)
     .where(sql`(${inbox.consumer}, ${inbox.eventId}) in (${keys})`)
     .returning({ consumer: inbox.consumer });
-  return deleted.length;
 }
 
-/** Deletes at most `limit` consumer attempt records whose last attempt was before `before`, by primary key. */
-export async function pruneAttempts(db: PgDatabase, attempts: AttemptsTable, before: Date, limit: number) {
+/** Deletes at most `limit` attempt records last attempted before `before` (index on `last_attempt_at`), by key. */
+export function pruneAttemptsQuery(db: PgDatabase, attempts: AttemptsTable, before: Date, limit: number) {
   const doomed = alias(attempts, 'doomed');
   const keys = db
     .select({ consumer: doomed.consumer, eventId: doomed.eventId })
     .from(doomed)
     .where(lt(doomed.lastAttemptAt, before))
     .limit(limit);
-  const deleted = await db
+  return db
     .delete(attempts)
     .where(sql`(${attempts.consumer}, ${attempts.eventId}) in (${keys})`)
     .returning({ consumer: attempts.consumer });
-  return deleted.length;
+}
+
+/** Runs {@link pruneOutboxQuery}; returns how many rows it deleted. */
+export async function pruneOutbox(db: PgDatabase, outbox: OutboxTable, before: Date, limit: number) {
+  return (await pruneOutboxQuery(db, outbox, before, limit)).length;
+}
+
+/** Runs {@link pruneInboxQuery}; returns how many rows it deleted. */
+export async function pruneInbox(db: PgDatabase, inbox: InboxTable, before: Date, limit: number) {
+  return (await pruneInboxQuery(db, inbox, before, limit)).length;
+}
+
+/** Runs {@link pruneAttemptsQuery}; returns how many rows it deleted. */
+export async function pruneAttempts(db: PgDatabase, attempts: AttemptsTable, before: Date, limit: number) {
+  return (await pruneAttemptsQuery(db, attempts, before, limit)).length;
 }
 
 const byId = (a: { id: bigint }, b: { id: bigint }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -5,7 +5,7 @@
  */
 import { is, sql } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
-import type { PruneTask, TransactionalStore } from '../../runtime/store.ts';
+import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
 import { maintenanceFromTasks, windowStart } from '../maintenance.ts';
 import type { PgDatabase } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
@@ -22,6 +22,8 @@ import {
 /** A service store over PostgreSQL/PGlite. `db` is exposed for `migrate(store)` and tests. */
 export interface PostgresStore<Repo> extends TransactionalStore<Repo> {
   readonly db: PgDatabase;
+  /** Always there on the store bases: the messaging tables' prune tasks plus the service's `extraPrune`. */
+  readonly maintenance: MaintenancePort;
   /** Closes the connection the store was given a `close` for; otherwise does nothing. */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { headerText, readTopic, startTestKafka, type TestKafka, waitFor } from '
 import { quickFailingProducer } from '../kafka/test-producer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import type { NewOutboxRecord, OutboxPort } from '../store.ts';
+import { PublishRejectedError } from './errors.ts';
 import { type OutboxRelay, startOutboxRelay } from './relay.ts';
 import { appendOutbox, createTestStore, type TestStore } from './test-store.ts';
 
@@ -278,6 +279,47 @@ describe('outbox relay: a row that cannot be published', () => {
     expect(states.map((s) => s.failures)).toEqual([0, 0, 2, 0, 0, 0, 0]);
     expect(states[2]!.lastError).toMatch(/MESSAGE_TOO_LARGE/);
     expect(states.slice(3, 5).every((s) => !s.published)).toBe(true);
+    await reader.stop();
+  });
+
+  it('an outage while isolating a batch: what went out is marked, the culprit charged, the rest released uncharged', async () => {
+    const topic = uniqueTopic();
+    await ensureTopics(k.kafka, [{ topic, partitions: 1 }]);
+    const reader = await readTopic(k.kafka, topic);
+    await appendOutbox(store.db, [
+      ...pingRecords(topic, 1, 'o-a', 0),
+      ...pingRecords(topic, 1, 'o-bad', 1),
+      ...pingRecords(topic, 1, 'o-b', 2),
+      ...pingRecords(topic, 1, 'o-c', 3),
+    ]);
+    const real = kafkaPublisher(k.producer);
+    let outages = 1;
+    const singles: string[] = [];
+    relay({
+      pollMs: 20,
+      maxBackoffMs: 50,
+      maxFailures: 2,
+      publish: async (records) => {
+        if (records.length === 1) singles.push(records[0]!.key);
+        if (records.some((r) => r.key === 'o-bad'))
+          throw new PublishRejectedError('INVALID_RECORD: refused', { records, reason: 'INVALID_RECORD' });
+        if (records.length === 1 && records[0]!.key === 'o-b' && outages-- > 0)
+          throw new Error('broker down');
+        await real(records);
+      },
+    });
+    await waitFor(async () => (await rowStates())[1]?.parked, { what: 'o-bad parked' });
+    await waitFor(() => reader.messages.length === 3, { what: 'three messages' });
+    // The first isolation: o-a out, o-bad charged, o-b hit the outage (o-c never tried); after the back-off
+    // the rest went out and o-bad was charged again, alone.
+    expect(singles.slice(0, 3)).toEqual(['o-a', 'o-bad', 'o-b']);
+    expect(ns(reader.messages)).toEqual([0, 2, 3]);
+    expect((await rowStates()).map((r) => [r.key, r.failures, r.published])).toEqual([
+      ['o-a', 0, true],
+      ['o-bad', 2, false],
+      ['o-b', 0, true],
+      ['o-c', 0, true],
+    ]);
     await reader.stop();
   });
 
