@@ -3,10 +3,16 @@
  * broker (or the publisher's own size check) rejects because of the records is a `PublishRejectedError`
  * naming them; a broker that is down is not (the relay backs off and charges no row for it).
  */
-import type { Producer } from 'kafkajs';
+import {
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  type Producer,
+} from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewOutboxRecord } from '../store.ts';
-import { kafkaPublisher } from './publisher.ts';
+import { kafkaPublisher, REJECTED_ERROR_TYPES, recordBytes, rejectionReason } from './publisher.ts';
 import { pingRecords, uniqueTopic } from './test-events.ts';
 import { readTopic, startTestKafka, type TestKafka, waitFor } from './test-kit.ts';
 import { quickFailingProducer } from './test-producer.ts';
@@ -87,5 +93,52 @@ describe('kafkaPublisher: failures of the infrastructure', () => {
     expect(error.name).toMatch(/^KafkaJS/);
     await stranded.disconnect().catch(() => {});
     await down.stop();
+  });
+});
+
+/** A protocol error as kafkajs builds it from a broker's error code. */
+const protocolError = (type: string, retriable: boolean) =>
+  new KafkaJSProtocolError({ message: `broker says ${type}`, type, code: 0, retriable } as unknown as Error);
+/** kafkajs' retrier wraps the last error like this (src/retry/index.js). */
+const wrapped = (error: Error) => [
+  error,
+  new (KafkaJSNonRetriableError as unknown as new (e: Error, m: { cause: Error }) => Error)(error, {
+    cause: error,
+  }),
+  new KafkaJSNumberOfRetriesExceeded(error, { retryCount: 5, retryTime: 100, cause: error } as never),
+];
+
+describe("rejectionReason: which kafkajs errors are the records' fault", () => {
+  it.each([...REJECTED_ERROR_TYPES])('%s is, however kafkajs wraps it', (type) => {
+    for (const error of wrapped(protocolError(type, false))) expect(rejectionReason(error)).toBe(type);
+  });
+
+  it.each([
+    ['NOT_LEADER_FOR_PARTITION', true],
+    ['LEADER_NOT_AVAILABLE', true],
+    ['REQUEST_TIMED_OUT', true],
+    ['NOT_ENOUGH_REPLICAS', true],
+    ['NOT_ENOUGH_REPLICAS_AFTER_APPEND', true],
+    ['COORDINATOR_NOT_AVAILABLE', true],
+    ['NETWORK_EXCEPTION', true],
+    ['TOPIC_AUTHORIZATION_FAILED', false],
+    ['CLUSTER_AUTHORIZATION_FAILED', false],
+  ] as const)('%s is not (infrastructure or configuration)', (type, retriable) => {
+    for (const error of wrapped(protocolError(type, retriable)))
+      expect(rejectionReason(error)).toBeUndefined();
+  });
+
+  it('connection errors and anything that is not a protocol error are not', () => {
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', {
+      broker: 'b:9092',
+    } as never);
+    for (const error of wrapped(refused)) expect(rejectionReason(error)).toBeUndefined();
+    expect(rejectionReason(new Error('MESSAGE_TOO_LARGE'))).toBeUndefined();
+    expect(rejectionReason('MESSAGE_TOO_LARGE')).toBeUndefined();
+  });
+
+  it('estimates a record from its key, value and headers in UTF-8 bytes, plus batch overhead', () => {
+    const record = { eventId: 'e', topic: 't', key: 'k', value: 'é'.repeat(10), headers: { h: 'v' } };
+    expect(recordBytes(record)).toBe(61 + 21 + 1 + 20 + 10 + 1 + 1);
   });
 });
