@@ -66,6 +66,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   const maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
   const owner = options.owner ?? randomUUID();
+  if (!Number.isInteger(maxFailures) || maxFailures < 1)
+    throw new RangeError(`outbox relay: maxFailures must be a positive integer, got ${maxFailures}`);
   if (owner.length === 0 || owner.length > 64)
     throw new RangeError(`outbox relay: owner must be 1 to 64 characters, got ${owner.length}`);
   const log = options.logger.child({ component: 'outbox-relay', owner });
