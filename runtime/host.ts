@@ -1,8 +1,9 @@
 /**
  * The process host: runs a set of functions with everything around them — the HTTP server for HTTP
- * functions, one consumer group per event function, an outbox relay per store, readiness, and graceful
- * shutdown. The container entry point (`serve <id>`) and the all-in-one launcher both call `startHost`;
- * they differ only in which functions they pass and how they built the stores.
+ * functions, one consumer group per event function, an outbox relay per store, the pruning job
+ * (`maintenance/pruner.ts`), readiness, and graceful shutdown. The container entry point (`serve <id>`) and
+ * the all-in-one launcher both call `startHost`; they differ only in which functions they pass and how they
+ * built the stores.
  * @module
  */
 import { type ServerType, serve } from '@hono/node-server';
