@@ -199,6 +199,20 @@ function describeIdempotencyKeys(engine: GetEngine): void {
       });
     });
 
+    it("is pruned with the store's maintenance round once expired (task idempotency_keys)", async () => {
+      const repo = engine().orders.repo;
+      const live = idempotencyRecord({ key: 'live' });
+      const expired = idempotencyRecord({ key: 'expired', expiresAt: at(HOUR / 2) });
+      await repo.saveIdempotencyKey(live);
+      await repo.saveIdempotencyKey(expired);
+      const windows = { outboxMs: HOUR * 24, inboxMs: HOUR * 24, attemptsMs: HOUR * 24 };
+      const report = await engine().orders.maintenance?.prune({ now: at(HOUR / 2), limit: 100, windows });
+
+      expect(report?.idempotency_keys).toBe(1);
+      expect(await repo.findIdempotencyKey(expired, expired.key, AT)).toBeUndefined();
+      expect(await repo.findIdempotencyKey(live, live.key, AT)).toEqual(live);
+    });
+
     it('scopes keys by client and route: the same key elsewhere is another key', async () => {
       const repo = engine().orders.repo;
       const record = idempotencyRecord();

@@ -12,7 +12,7 @@ import { drizzle } from 'drizzle-orm/node-mssql';
 import mssql from 'mssql';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AT, newOrder, notification, outboxRecord, payment, shipment } from '../contract/fixtures.ts';
-import { ordersInbox, ordersOutbox } from '../orders/schema.mssql.ts';
+import { ordersAttempts, ordersInbox, ordersOutbox } from '../orders/schema.mssql.ts';
 import * as orderStatements from '../orders/statements.mssql.ts';
 import { createOrdersStore } from '../orders/store.mssql.ts';
 import * as paymentStatements from '../payments/statements.mssql.ts';
@@ -70,11 +70,27 @@ const STATEMENTS: [string, () => Rendered][] = [
     () => messaging.appendOutboxStatement(mock, ordersOutbox, [outboxRecord(), outboxRecord()]),
   ],
   ['outbox.claimLock', () => messaging.claimLockStatement(mock, ordersOutbox, 10_000)],
-  ['outbox.claim', () => messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_000)],
-  ['outbox.markPublished', () => messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n])],
-  ['outbox.release', () => messaging.releaseStatement(mock, ordersOutbox, [3n])],
+  ['outbox.claim', () => messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_000, 'relay-1')],
+  ['outbox.markPublished', () => messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n], 'relay-1')],
+  ['outbox.release', () => messaging.releaseStatement(mock, ordersOutbox, [3n], 'relay-1')],
+  [
+    'outbox.recordFailure',
+    () =>
+      messaging.recordFailureStatement(
+        mock,
+        ordersOutbox,
+        { id: 4n, error: 'MESSAGE_TOO_LARGE: …' },
+        { owner: 'relay-1', retryInMs: 500, parkAfter: 10 },
+      ),
+  ],
   ['outbox.pendingCount', () => messaging.pendingCountStatement(mock, ordersOutbox)],
+  ['outbox.parkedCount', () => messaging.parkedCountStatement(mock, ordersOutbox)],
+  ['outbox.listParked', () => messaging.listParkedStatement(mock, ordersOutbox, 5n, 100)],
+  ['outbox.republish', () => messaging.republishStatement(mock, ordersOutbox, [6n])],
+  ['outbox.prune', () => messaging.pruneOutboxStatement(mock, ordersOutbox, AT, 1000)],
   ['inbox.record', () => messaging.recordInboxStatement(mock, ordersInbox, 'shipping', randomUUID())],
+  ['inbox.prune', () => messaging.pruneInboxStatement(mock, ordersInbox, AT, 1000)],
+  ['attempts.prune', () => messaging.pruneAttemptsStatement(mock, ordersAttempts, AT, 1000)],
   ['migrations.lock', () => acquireMigrationLockStatement(mock, 120_000)],
   ['migrations.unlock', () => releaseMigrationLockStatement(mock)],
 ];
@@ -209,8 +225,8 @@ describe('SQL Server statements, rendered', () => {
     expect(params).toEqual(['CONFIRMED', 'PAID', null, AT, ORDER.id, 'PENDING', 'NOT_PAID']);
   });
 
-  it('the outbox claim is a TOP … ORDER BY CTE with UPDLOCK, READPAST, ROWLOCK, updated through the CTE with OUTPUT', () => {
-    const { sql, params } = render(messaging.claimOutboxStatement(mock, ordersOutbox, 25, 30_000));
+  it('the outbox claim is a TOP … ORDER BY CTE with UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK, updated through the CTE with OUTPUT', () => {
+    const { sql, params } = render(messaging.claimOutboxStatement(mock, ordersOutbox, 25, 30_000, 'relay-1'));
     const columns = [
       'id',
       'event_id',
@@ -229,17 +245,28 @@ describe('SQL Server statements, rendered', () => {
     ];
     expect(sql).toBe(
       `with [claimable] as (select top (@par0) ${columns.map((c) => `[candidate].[${c}]`).join(', ')} ` +
-        'from [orders].[outbox] as [candidate] with (updlock, readpast, rowlock) ' +
-        'where [candidate].[published_at] is null and ([candidate].[lease_until] is null or [candidate].[lease_until] < sysutcdatetime()) ' +
+        'from [orders].[outbox] as [candidate] with (updlock, readpast, rowlock, readcommittedlock) ' +
+        'where [candidate].[published_at] is null and [candidate].[parked_at] is null ' +
+        'and ([candidate].[lease_until] is null or [candidate].[lease_until] < sysutcdatetime()) ' +
         'and not exists (select 1 from [orders].[outbox] as [earlier] where [earlier].[key] = [candidate].[key] and [earlier].[id] < [candidate].[id] ' +
-        'and [earlier].[published_at] is null and [earlier].[lease_until] >= sysutcdatetime()) ' +
+        'and [earlier].[published_at] is null and ([earlier].[lease_until] >= sysutcdatetime() or [earlier].[parked_at] is not null)) ' +
         'order by [candidate].[id]) ' +
-        'update [claimable] set [lease_until] = dateadd(millisecond, @par1, sysutcdatetime()), [attempts] = [attempts] + 1 ' +
+        'update [claimable] set [lease_until] = dateadd(millisecond, @par1, sysutcdatetime()), [attempts] = [attempts] + 1, [lease_owner] = @par2 ' +
         `output ${columns.map((c) => `inserted.[${c}]`).join(', ')}`,
     );
-    expect(params).toEqual([25, 30_000]);
+    expect(params).toEqual([25, 30_000, 'relay-1']);
+    // Claimed without an owner id, the lease belongs to "no owner".
+    expect(render(messaging.claimOutboxStatement(mock, ordersOutbox, 1, 1)).params).toEqual([1, 1, null]);
     // The probe for an earlier leased row of the same key must not skip locked rows.
     expect(sql.match(/readpast/g)).toHaveLength(1);
+  });
+
+  it('the claim reads with READCOMMITTEDLOCK, so READPAST is legal with READ_COMMITTED_SNAPSHOT on or off', () => {
+    // READPAST is refused under READ COMMITTED when the database has READ_COMMITTED_SNAPSHOT ON, unless the
+    // table also has READCOMMITTEDLOCK (SQL Server docs, "Table hints", READPAST).
+    const { sql } = render(messaging.claimOutboxStatement(mock, ordersOutbox, 25, 30_000, 'relay-1'));
+    expect(sql).toContain('as [candidate] with (updlock, readpast, rowlock, readcommittedlock) ');
+    expect(sql.match(/with \([^)]*\)/g)).toEqual(['with (updlock, readpast, rowlock, readcommittedlock)']);
   });
 
   it('claims are serialised per outbox table by a transaction-owned application lock', () => {
@@ -281,16 +308,84 @@ describe('SQL Server statements, rendered', () => {
     );
   });
 
-  it('marks published / releases only unpublished rows, and counts unpublished rows', () => {
-    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n]))).toEqual({
-      sql: 'update [orders].[outbox] set [published_at] = sysutcdatetime(), [lease_until] = @par0 where (([orders].[outbox].[id] in (@par1, @par2)) and (([orders].[outbox].[published_at] is null)))',
-      params: [null, 1n, 2n],
+  it('marks published / releases only unpublished rows the caller owns, outputting their ids; counts unpublished rows', () => {
+    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n], 'relay-1'))).toEqual({
+      sql:
+        'update [orders].[outbox] set [published_at] = sysutcdatetime(), [lease_until] = @par0 output INSERTED.[id] ' +
+        'where (([orders].[outbox].[id] in (@par1, @par2)) and (([orders].[outbox].[published_at] is null)) and ([orders].[outbox].[lease_owner] = @par3))',
+      params: [null, 1n, 2n, 'relay-1'],
     });
-    expect(render(messaging.releaseStatement(mock, ordersOutbox, [3n])).sql).toBe(
-      'update [orders].[outbox] set [lease_until] = @par0 where (([orders].[outbox].[id] in (@par1)) and (([orders].[outbox].[published_at] is null)))',
+    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n])).sql).toContain(
+      'and (([orders].[outbox].[lease_owner] is null)))',
     );
+    expect(render(messaging.releaseStatement(mock, ordersOutbox, [3n], 'relay-1'))).toEqual({
+      sql:
+        'update [orders].[outbox] set [lease_until] = @par0, [lease_owner] = @par1 output INSERTED.[id] ' +
+        'where (([orders].[outbox].[id] in (@par2)) and (([orders].[outbox].[published_at] is null)) and ([orders].[outbox].[lease_owner] = @par3))',
+      params: [null, null, 3n, 'relay-1'],
+    });
     expect(render(messaging.pendingCountStatement(mock, ordersOutbox)).sql).toBe(
       'select count(*) from [orders].[outbox] where ([orders].[outbox].[published_at] is null)',
+    );
+  });
+
+  it('a failure is charged in one compare-and-set update: count, error, then a retry delay or parked_at', () => {
+    const { sql, params } = render(
+      messaging.recordFailureStatement(
+        mock,
+        ordersOutbox,
+        { id: 4n, error: 'boom' },
+        { owner: 'relay-1', retryInMs: 500, parkAfter: 10 },
+      ),
+    );
+    // SET expressions all read the row as it was, so `[failures] + 1` is the new count in each CASE.
+    expect(sql).toBe(
+      'update [orders].[outbox] set [lease_until] = case when [failures] + 1 >= @par0 then null else dateadd(millisecond, @par1, sysutcdatetime()) end, ' +
+        '[failures] = [failures] + 1, [last_error] = @par2, [parked_at] = case when [failures] + 1 >= @par3 then sysutcdatetime() end ' +
+        'output INSERTED.[id], INSERTED.[parked_at] ' +
+        'where (([orders].[outbox].[id] = @par4) and (([orders].[outbox].[published_at] is null)) and (([orders].[outbox].[parked_at] is null)) and ([orders].[outbox].[lease_owner] = @par5))',
+    );
+    expect(params).toEqual([10, 500, 'boom', 10, 4n, 'relay-1']);
+  });
+
+  it('parked rows: counted and listed through the filtered index predicate, republished with failures reset', () => {
+    const parked =
+      '(([orders].[outbox].[parked_at] is not null)) and (([orders].[outbox].[published_at] is null))';
+    expect(render(messaging.parkedCountStatement(mock, ordersOutbox)).sql).toBe(
+      `select count(*) from [orders].[outbox] where (${parked})`,
+    );
+    const listed = render(messaging.listParkedStatement(mock, ordersOutbox, 5n, 100));
+    expect(listed.sql).toMatch(
+      /^select top\(@par0\) \[id\], .*\[lease_owner\] from \[orders\]\.\[outbox\] where /,
+    );
+    expect(listed.sql).toContain(
+      `(((${parked})) and ([orders].[outbox].[id] > @par1)) order by [orders].[outbox].[id] asc`,
+    );
+    expect(listed.params).toEqual([100, 5n]);
+    const set =
+      'set [lease_until] = @par0, [failures] = @par1, [parked_at] = @par2, [lease_owner] = @par3 output INSERTED.[id]';
+    expect(render(messaging.republishStatement(mock, ordersOutbox, [6n]))).toEqual({
+      sql: `update [orders].[outbox] ${set} where (((${parked})) and ([orders].[outbox].[id] in (@par4)))`,
+      params: [null, 0, null, null, 6n],
+    });
+    expect(render(messaging.republishStatement(mock, ordersOutbox, 'all')).sql).toBe(
+      `update [orders].[outbox] ${set} where (${parked})`,
+    );
+  });
+
+  it('pruning deletes are bounded (DELETE TOP) and filter on the indexed time column', () => {
+    const outbox = render(messaging.pruneOutboxStatement(mock, ordersOutbox, AT, 1000));
+    // The explicit IS NOT NULL matches the filtered index outbox_published_at_idx; parked rows are unpublished.
+    expect(outbox.sql).toBe(
+      'delete top (@par0) from [orders].[outbox] where [published_at] is not null and [published_at] < @par1',
+    );
+    expect(outbox.params).toEqual([1000, AT]);
+    expect(outbox.params[1]).toBeInstanceOf(Date); // sent as datetime2(7) by the driver
+    expect(render(messaging.pruneInboxStatement(mock, ordersInbox, AT, 10)).sql).toBe(
+      'delete top (@par0) from [orders].[inbox] where [handled_at] < @par1',
+    );
+    expect(render(messaging.pruneAttemptsStatement(mock, ordersAttempts, AT, 10)).sql).toBe(
+      'delete top (@par0) from [orders].[consumer_attempts] where [last_attempt_at] < @par1',
     );
   });
 
@@ -515,23 +610,27 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
       published_at: null,
       lease_until: AT,
       attempts: 1,
+      failures: 2,
+      last_error: 'MESSAGE_TOO_LARGE: …',
+      parked_at: null,
+      lease_owner: 'relay-1',
     });
     rec.respond((q) =>
       q.sql.includes('sp_getapplock')
         ? { recordset: [{ status: 0 }] }
         : { recordset: [raw('12', b), raw('7', a)] },
     );
-    const claimed = await orders.outbox.claim(10, 60_000.4);
+    const claimed = await orders.outbox.claim(10, 60_000.4, 'relay-1');
     expect(claimed).toEqual([
-      { ...a, id: 7n, createdAt: AT, attempts: 1 },
-      { ...b, id: 12n, createdAt: AT, attempts: 1 },
+      { ...a, id: 7n, createdAt: AT, attempts: 1, failures: 2 },
+      { ...b, id: 12n, createdAt: AT, attempts: 1, failures: 2 },
     ]);
     expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'query', 'commit']);
     expect(rec.events[0]).toMatchObject({ isolationLevel: mssql.ISOLATION_LEVEL.READ_COMMITTED });
     expect(sent()).toEqual(
       expected(
         messaging.claimLockStatement(mock, ordersOutbox, 10_000),
-        messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_001),
+        messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_001, 'relay-1'),
       ),
     );
   });
@@ -545,23 +644,100 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     await expect(orders.outbox.claim(0, 1000)).rejects.toThrow(RangeError);
   });
 
-  it('markPublished / release chunk ids by 1 000; empty lists send nothing; pendingCount reads count(*)', async () => {
+  it('markPublished / release chunk ids by 1 000 and count the OUTPUT rows; empty lists send nothing; pendingCount reads count(*)', async () => {
     const ids = Array.from({ length: 2001 }, (_, i) => BigInt(i + 1));
-    await orders.outbox.markPublished(ids);
-    await orders.outbox.markPublished([]);
-    await orders.outbox.release([5n]);
-    await orders.outbox.release([]);
+    rec.respond((q) => (q.sql.startsWith('update') ? { recordset: [['1'], ['2']] } : undefined));
+    expect(await orders.outbox.markPublished(ids, 'relay-1')).toBe(6);
+    expect(await orders.outbox.markPublished([], 'relay-1')).toBe(0);
+    expect(await orders.outbox.release([5n], 'relay-1')).toBe(2);
+    expect(await orders.outbox.release([])).toBe(0);
     expect(sent()).toEqual(
       expected(
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(0, 1000)),
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(1000, 2000)),
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(2000)),
-        messaging.releaseStatement(mock, ordersOutbox, [5n]),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(0, 1000), 'relay-1'),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(1000, 2000), 'relay-1'),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(2000), 'relay-1'),
+        messaging.releaseStatement(mock, ordersOutbox, [5n], 'relay-1'),
       ),
     );
     rec.clear();
     rec.respond(() => ({ recordset: [[3]] }));
     expect(await payments.outbox.pendingCount()).toBe(3);
+  });
+
+  it('recordFailures: one update per row, the parked ones read from OUTPUT; the retry delay is clamped', async () => {
+    rec.respond((q) => (q.params[4] === 8n ? { recordset: [['8', AT]] } : { recordset: [['7', null]] }));
+    const options = { owner: 'relay-1', retryInMs: 250.2, parkAfter: 3 };
+    const parked = await orders.outbox.recordFailures(
+      [
+        { id: 7n, error: 'a' },
+        { id: 8n, error: 'b' },
+      ],
+      options,
+    );
+    expect(parked).toEqual([8n]);
+    const statementOptions = { ...options, retryInMs: 251 };
+    expect(sent()).toEqual(
+      expected(
+        messaging.recordFailureStatement(mock, ordersOutbox, { id: 7n, error: 'a' }, statementOptions),
+        messaging.recordFailureStatement(mock, ordersOutbox, { id: 8n, error: 'b' }, statementOptions),
+      ),
+    );
+    expect(rec.events.every((e) => e.kind === 'query' && e.transaction === 0)).toBe(true);
+  });
+
+  it('listParked decodes rows; republish chunks ids or unparks all; parkedCount reads count(*)', async () => {
+    rec.respond((q) =>
+      q.sql.startsWith('select top')
+        ? {
+            recordset: [
+              ['9', randomUUID().toUpperCase(), 't', 'k', 'v', '{}', AT, null, null, 4, 10, 'boom', AT, null],
+            ],
+          }
+        : q.sql.startsWith('select count')
+          ? { recordset: [[1]] }
+          : { recordset: [['9']] },
+    );
+    const [row] = await orders.outbox.listParked({ limit: 5, afterId: 2n });
+    expect(row).toMatchObject({
+      id: 9n,
+      key: 'k',
+      attempts: 4,
+      failures: 10,
+      lastError: 'boom',
+      parkedAt: AT,
+    });
+    expect(await orders.outbox.parkedCount()).toBe(1);
+    const ids = Array.from({ length: 1001 }, (_, i) => BigInt(i + 1));
+    expect(await orders.outbox.republish({ ids })).toBe(2);
+    expect(await orders.outbox.republish({ all: true })).toBe(1);
+    expect(sent()).toEqual(
+      expected(
+        messaging.listParkedStatement(mock, ordersOutbox, 2n, 5),
+        messaging.parkedCountStatement(mock, ordersOutbox),
+        messaging.republishStatement(mock, ordersOutbox, ids.slice(0, 1000)),
+        messaging.republishStatement(mock, ordersOutbox, ids.slice(1000)),
+        messaging.republishStatement(mock, ordersOutbox, 'all'),
+      ),
+    );
+  });
+
+  it('maintenance.prune: one bounded delete per table, in autocommit, rows affected reported per table', async () => {
+    rec.respond((q) => ({
+      rowsAffected: [q.sql.includes('[outbox]') ? 1000 : q.sql.includes('[inbox]') ? 7 : 0],
+    }));
+    const now = new Date('2026-03-08T12:00:00.123Z');
+    const windows = { outboxMs: 86_400_000, inboxMs: 7 * 86_400_000, attemptsMs: 7 * 86_400_000 };
+    const report = await orders.maintenance!.prune({ now, limit: 1000, windows });
+    expect(report).toEqual({ outbox: 1000, inbox: 7, consumer_attempts: 0, idempotency_keys: 0 });
+    expect(sent()).toEqual(
+      expected(
+        messaging.pruneOutboxStatement(mock, ordersOutbox, new Date('2026-03-07T12:00:00.123Z'), 1000),
+        messaging.pruneInboxStatement(mock, ordersInbox, new Date('2026-03-01T12:00:00.123Z'), 1000),
+        messaging.pruneAttemptsStatement(mock, ordersAttempts, new Date('2026-03-01T12:00:00.123Z'), 1000),
+        orderStatements.deleteExpiredIdempotencyKeys(mock, now, 1000),
+      ),
+    );
+    expect(rec.events.every((e) => e.kind === 'query' && e.transaction === 0)).toBe(true);
   });
 });
 
@@ -574,7 +750,5 @@ it('STATEMENTS covers every exported statement builder', () => {
   const listed = new Set(STATEMENTS.map(([name]) => name));
   for (const name of builders) expect(listed, name).toContain(name);
   const messagingBuilders = Object.entries(messaging).filter(([, v]) => typeof v === 'function').length;
-  expect(STATEMENTS.filter(([n]) => n.startsWith('outbox.') || n.startsWith('inbox.'))).toHaveLength(
-    messagingBuilders,
-  );
+  expect(STATEMENTS.filter(([n]) => /^(outbox|inbox|attempts)\./.test(n))).toHaveLength(messagingBuilders);
 });

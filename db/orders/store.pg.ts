@@ -154,6 +154,10 @@ export function createOrdersStore(
     db,
     tables: { outbox: ordersOutbox, inbox: ordersInbox, attempts: ordersAttempts },
     createRepo: ordersRepo,
+    // Expired Idempotency-Keys go with the pruning round; each row carries its own expiry.
+    extraPrune: (repo) => [
+      { name: 'idempotency_keys', prune: ({ now, limit }) => repo.deleteExpiredIdempotencyKeys(now, limit) },
+    ],
     ...options,
   });
 }
