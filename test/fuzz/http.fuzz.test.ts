@@ -55,7 +55,10 @@ let app: ReturnType<typeof createHttpApp>;
 let server: ServerType;
 let port: number;
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-const logLines: { level: number; msg: string; err?: { message?: string } }[] = [];
+const logLines: { level: number | string; msg: string; err?: { message?: string } }[] = [];
+/** Error or fatal, whether pino writes the level as a number or (as `createLogger` does) as its label. */
+const isError = (line: { level: number | string }) =>
+  typeof line.level === 'number' ? line.level >= 50 : line.level === 'error' || line.level === 'fatal';
 const model = new OrdersModel();
 let runs = 0;
 
@@ -188,6 +191,11 @@ async function createdProblems(
     );
   }
   return problems;
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** Orders and PaymentRequested outbox rows in the database, counted. */
@@ -328,10 +336,50 @@ describe('HTTP fuzz (seed ' + SEED + ')', () => {
     expect(orphans.rows[0]?.n).toBe(0);
     expect(
       logLines.filter(
-        (line) => line.level >= 50 && line.msg === 'unhandled error' && line.err?.message !== 'aborted',
+        (line) => isError(line) && line.msg === 'unhandled error' && line.err?.message !== 'aborted',
       ),
     ).toEqual([]);
     expect(Object.values(stats.requests).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10_000);
+  });
+
+  // Fails today: a request Node's parser accepts but whose Host header is no URL authority (a space, an open
+  // IPv6 bracket, a port over 65535) never reaches the app: @hono/node-server's listener cannot build the
+  // Request URL and answers a bare `400` itself (`handleRequestError`: no body, no content type, no request id).
+  // Expected: the one JSON error shape. Flip to `it` when the server answers it.
+  it.fails('answers a request with an unusable Host header in the one JSON error shape', async () => {
+    for (const host of ['a b', '[::1', 'x:99999']) {
+      const { responses } = await viaSocket(
+        port,
+        Buffer.from(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n`),
+      );
+      expect(
+        responses.map((res) => [
+          res.status,
+          genericProblems({ method: 'GET', path: '/healthz', headers: [], body: undefined }, res),
+        ]),
+      ).toEqual([[400, []]]);
+    }
+  });
+
+  // Fails today: a client that goes away in the middle of a body (Content-Length 50, 12 bytes sent, socket closed)
+  // makes `c.req.text()` reject with Node's "aborted" error, which `toProblem` reports as an unknown error: an
+  // error-level "unhandled error" log line and a 500 in the access log, for what is the client's doing.
+  // Expected: no unhandled error (e.g. a 400 "request body incomplete", logged at info). Flip to `it` when fixed.
+  it.fails('does not count a client that disconnects mid-body as an unhandled server error', async () => {
+    const before = logLines.length;
+    const body = '{"amount":5}';
+    await viaSocket(
+      port,
+      Buffer.from(
+        `POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n${body}`,
+      ),
+      {
+        halfClose: false,
+        timeoutMs: 200,
+      },
+    );
+    await waitUntil(() => logLines.length > before, 2_000);
+    expect(logLines.slice(before).filter(isError)).toEqual([]);
   });
 });
 
@@ -347,6 +395,7 @@ afterAll(() => {
   const total = Object.values(stats.requests).reduce((a, b) => a + b, 0);
   console.log(
     `HTTP fuzz seed ${SEED}: ${count(total)} requests (app.request ${count(stats.requests['app.request'])}, node:http ${count(stats.requests['node:http'])}, raw socket ${count(stats.requests['raw socket'])}): ${classes}; ` +
-      `orders created ${count(stats.created)}, replayed ${count(stats.replayed)}; parser-level rejections ${count(stats.parserLevel)} (${statuses})`,
+      `orders created ${count(stats.created)}, replayed ${count(stats.replayed)}; parser-level rejections ${count(stats.parserLevel)}; ` +
+      `"aborted" bodies logged as unhandled 500s ${count(logLines.filter((line) => line.err?.message === 'aborted').length)} (${statuses})`,
   );
 });
