@@ -50,7 +50,17 @@ export interface CreateSpec {
   junk: string[];
   space: string;
   /** How the JSON text is broken, if it is. */
-  corrupt: 'none' | 'truncate' | 'trailing' | 'bom' | 'single-quotes' | 'empty';
+  corrupt:
+    | 'none'
+    | 'truncate'
+    | 'trailing'
+    | 'bom'
+    | 'single-quotes'
+    | 'empty'
+    | 'array'
+    | 'null'
+    | 'string'
+    | 'number';
   /** Padding (an ignored field) that takes the body to this many bytes: over the limit = 413. */
   padTo: number | undefined;
 }
@@ -78,6 +88,10 @@ export interface WireRequest {
 }
 
 const enc = new TextEncoder();
+
+/** Bytes that are not UTF-8 (a CESU-8 surrogate, a stray continuation byte, 0xFF) inside an ignored string. */
+const RAW_MARKER = '@@not-utf8@@';
+const NOT_UTF8 = [0xed, 0xa0, 0x80, 0x80, 0xff, 0xc3];
 
 // ——— amounts ———
 
@@ -267,6 +281,7 @@ const junkField = fc
         '"\\ud800"',
         '"\\udc00\\ud800"',
         '"\\u0000"',
+        `"${RAW_MARKER}"`,
         '1e308',
         '-0',
         `${'{"a":'.repeat(200)}1${'}'.repeat(200)}`,
@@ -335,13 +350,24 @@ const createSpec: fc.Arbitrary<CreateSpec> = fc
     space: fc.constantFrom('', ' ', '\n  ', '\t'),
     corrupt: rare(
       fc.constant<CreateSpec['corrupt']>('none'),
-      fc.constantFrom<CreateSpec['corrupt']>('truncate', 'trailing', 'bom', 'single-quotes', 'empty'),
+      fc.constantFrom<CreateSpec['corrupt']>(
+        'truncate',
+        'trailing',
+        'bom',
+        'single-quotes',
+        'empty',
+        'array',
+        'null',
+        'string',
+        'number',
+      ),
       15,
     ),
     padTo: fc.oneof(
-      { weight: 24, arbitrary: fc.constant(undefined) },
-      { weight: 1, arbitrary: fc.integer({ min: BODY_LIMIT - 64, max: BODY_LIMIT }) },
-      { weight: 1, arbitrary: fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 3 }) },
+      { weight: 48, arbitrary: fc.constant(undefined) },
+      { weight: 2, arbitrary: fc.integer({ min: BODY_LIMIT - 64, max: BODY_LIMIT }) },
+      { weight: 1, arbitrary: fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT + 4_096 }) },
+      { weight: 1, arbitrary: fc.constant(BODY_LIMIT * 3) },
     ),
   })
   .chain((r) => {
@@ -572,7 +598,28 @@ export function createBodyText(spec: CreateSpec, pool: RunPool): string {
       return text.replace(/"/g, "'");
     case 'empty':
       return '';
+    // Valid JSON, but not an object.
+    case 'array':
+      return `[${text}]`;
+    case 'null':
+      return 'null';
+    case 'string':
+      return JSON.stringify(text);
+    case 'number':
+      return '50';
   }
+}
+
+function encodeBody(text: string): Uint8Array {
+  const bytes = enc.encode(text);
+  const at = text.indexOf(RAW_MARKER);
+  if (at < 0) return bytes;
+  const start = enc.encode(text.slice(0, at)).length;
+  const out = new Uint8Array(bytes.length - RAW_MARKER.length + NOT_UTF8.length);
+  out.set(bytes.subarray(0, start));
+  out.set(NOT_UTF8, start);
+  out.set(bytes.subarray(start + RAW_MARKER.length), start + NOT_UTF8.length);
+  return out;
 }
 
 export function toWire(request: GeneratedRequest, pool: RunPool): WireRequest {
@@ -583,7 +630,7 @@ export function toWire(request: GeneratedRequest, pool: RunPool): WireRequest {
       if (spec.contentType.value !== undefined) headers.push(['content-type', spec.contentType.value]);
       const key = keyValue(spec, pool);
       if (key !== undefined) headers.push(['idempotency-key', key]);
-      return { method: 'POST', path: spec.route, headers, body: enc.encode(createBodyText(spec, pool)) };
+      return { method: 'POST', path: spec.route, headers, body: encodeBody(createBodyText(spec, pool)) };
     }
     case 'get': {
       const id = refValue(spec.id, pool.orderId);

@@ -198,7 +198,7 @@ export const messageSpec: fc.Arbitrary<MessageSpec> = fc.record({
   oddKey: text,
   headers: fc.array(headerEntry, { maxLength: 4 }),
   nulCorrelation: fc.oneof(
-    { weight: 99, arbitrary: fc.constant(false) },
+    { weight: 299, arbitrary: fc.constant(false) },
     { weight: 1, arbitrary: fc.constant(true) },
   ),
   partition: fc.nat(PARTITIONS - 1),
