@@ -1,8 +1,10 @@
 /**
  * Seeds and run parameters of the property-based fuzz suites (`*.fuzz.test.ts`). They run in `npm test`, so
- * they are deterministic: a fixed seed per suite, overridable with `FUZZ_SEED=<n>` to explore further. On a
- * failure fast-check's message names the seed and the counterexample's path; replay one with
- * `FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run test/fuzz`.
+ * their inputs are deterministic: a fixed seed per suite, overridable with `FUZZ_SEED=<n>` to explore further.
+ * On a failure fast-check's message names the seed and the counterexample's path. The same seed generates the
+ * same requests and messages again; `FUZZ_PATH=<path>` replays the counterexample alone, without the state the
+ * runs before it left in the database (orders, keys, inbox rows), so a failure that depends on that state needs
+ * the whole seed. (Which Kafka messages share a fetched batch depends on timing, not on the seed.)
  * @module
  */
 import type * as fc from 'fast-check';

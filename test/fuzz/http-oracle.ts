@@ -4,17 +4,13 @@
  * model of the orders and idempotency keys written so far predicts (README "Idempotent API", money rules).
  * @module
  */
+import { CURRENCY_DIGITS, DEFAULT_CURRENCY, fixedText } from './http-amounts.ts';
+import { keyValue, type RunPool, refValue } from './http-render.ts';
 import {
   BODY_LIMIT,
   type CreateRoute,
   type CreateSpec,
-  CURRENCY_DIGITS,
-  DEFAULT_CURRENCY,
-  fixedText,
   type GeneratedRequest,
-  keyValue,
-  type RunPool,
-  refValue,
   type WireRequest,
 } from './http-requests.ts';
 

@@ -5,32 +5,25 @@
  * @module
  */
 import * as fc from 'fast-check';
+import {
+  type AmountPart,
+  amountForms,
+  CURRENCY_DIGITS,
+  DEFAULT_CURRENCY,
+  edgeAmount,
+  POOL_TERMS,
+  validMinor,
+} from './http-amounts.ts';
+import { RAW_MARKER, toWellFormed } from './http-render.ts';
 
 export type CreateRoute = '/orders' | '/order';
 
-/** ISO 4217 minor digits of the currencies generated (the README's money rules: 0, 2, 3 and 4 decimals). */
-export const CURRENCY_DIGITS: Record<string, number> = {
-  USD: 2,
-  EUR: 2,
-  CHF: 2,
-  JPY: 0,
-  KWD: 3,
-  BHD: 3,
-  UYW: 4,
-};
-export const DEFAULT_CURRENCY = 'USD';
 export const BODY_LIMIT = 64 * 1024;
 
 /** A part of a create body: its JSON text and whether it is acceptable on its own. */
 interface Part {
   json: string;
   valid: boolean;
-}
-
-/** The amount part: valid ones carry the minor units the order must get. */
-export interface AmountPart {
-  json: string;
-  minor: bigint | undefined;
 }
 
 /** A reference to the run's pool (`{ pool: i }`) or a literal value (valid or not). */
@@ -88,114 +81,6 @@ export interface WireRequest {
 }
 
 const enc = new TextEncoder();
-
-/** Bytes that are not UTF-8 (a CESU-8 surrogate, a stray continuation byte, 0xFF) inside an ignored string. */
-const RAW_MARKER = '@@not-utf8@@';
-const NOT_UTF8 = [0xed, 0xa0, 0x80, 0x80, 0xff, 0xc3];
-
-// ——— amounts ———
-
-/** Hand-checked edge cases: JSON literal, currency, minor units when acceptable (README: money rules). */
-const EDGE_AMOUNTS: [string, string, bigint | undefined][] = [
-  ['1e308', 'USD', undefined],
-  ['-1e308', 'USD', undefined],
-  ['1.7976931348623157e308', 'USD', undefined],
-  ['5e-324', 'USD', undefined],
-  ['-0', 'USD', undefined],
-  ['0', 'USD', undefined],
-  ['"0.00"', 'USD', undefined],
-  ['0.001', 'USD', undefined],
-  ['0.001', 'KWD', 1n],
-  ['"300.005"', 'USD', undefined],
-  ['"300.005"', 'KWD', 300005n],
-  ['"300.00"', 'USD', 30000n],
-  ['300.0', 'USD', 30000n],
-  ['1e2', 'USD', 10000n],
-  ['1E1', 'USD', 1000n],
-  ['0.000001e6', 'USD', 100n],
-  ['"1e2"', 'USD', undefined],
-  ['0.1', 'USD', 10n],
-  ['0.1', 'BHD', 100n],
-  ['0.30000000000000004', 'USD', undefined],
-  ['1.005', 'USD', undefined],
-  ['123.450', 'USD', 12345n],
-  ['"123.4500000"', 'USD', 12345n],
-  ['999999999999.99', 'USD', 99999999999999n],
-  ['"999999999999.999"', 'KWD', 999999999999999n],
-  ['"0.0001"', 'UYW', 1n],
-  ['"0.00001"', 'UYW', undefined],
-  ['1000000000000', 'USD', undefined],
-  ['9007199254740993', 'USD', undefined],
-  ['1e21', 'USD', undefined],
-  ['1e-7', 'USD', undefined],
-  ['1', 'JPY', 1n],
-  ['1.0', 'JPY', 1n],
-  ['"1.0"', 'JPY', 1n],
-  ['"1.5"', 'JPY', undefined],
-  ['0.01', 'JPY', undefined],
-  [`${'9'.repeat(400)}`, 'USD', undefined],
-  [`"${'9'.repeat(400)}"`, 'USD', undefined],
-  [`"${'0'.repeat(400)}1"`, 'USD', undefined],
-  [`"0.${'0'.repeat(400)}1"`, 'USD', undefined],
-  [`"1.${'0'.repeat(400)}"`, 'USD', 100n],
-  ['"0050"', 'USD', undefined],
-  ['"-5"', 'USD', undefined],
-  ['"+5"', 'USD', undefined],
-  ['" 5"', 'USD', undefined],
-  ['"5 "', 'USD', undefined],
-  ['".5"', 'USD', undefined],
-  ['"5."', 'USD', undefined],
-  ['"5,00"', 'USD', undefined],
-  ['"1_000"', 'USD', undefined],
-  ['"0x10"', 'USD', undefined],
-  ['"Infinity"', 'USD', undefined],
-  ['"NaN"', 'USD', undefined],
-  ['"\\u0665"', 'USD', undefined],
-  ['"\\ud800"', 'USD', undefined],
-  ['"5\\u0000"', 'USD', undefined],
-  ['""', 'USD', undefined],
-  ['true', 'USD', undefined],
-  ['null', 'USD', undefined],
-  ['[]', 'USD', undefined],
-  ['[5]', 'USD', undefined],
-  ['{}', 'USD', undefined],
-  ['{"value":5}', 'USD', undefined],
-  [`${'['.repeat(500)}${']'.repeat(500)}`, 'USD', undefined],
-];
-
-/** Minor units as the decimal text with exactly `digits` decimals (`5000n, 2` → `50.00`). */
-export function fixedText(minor: bigint, digits: number): string {
-  const text = minor.toString().padStart(digits + 1, '0');
-  return digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
-}
-
-/** Terms the pool's orders are usually created with, so retries (replays) and conflicts both happen. */
-export const POOL_TERMS: { minor: bigint; currency: string }[] = [
-  { minor: 5000n, currency: 'USD' },
-  { minor: 1n, currency: 'JPY' },
-  { minor: 12345n, currency: 'KWD' },
-];
-
-/** Minor units acceptable in a currency with `digits` decimals (12 digits before the point at most). */
-function validMinor(digits: number): fc.Arbitrary<bigint> {
-  return fc.oneof(
-    { weight: 3, arbitrary: fc.bigInt({ min: 1n, max: 10n ** BigInt(digits + 4) }) },
-    { weight: 1, arbitrary: fc.bigInt({ min: 1n, max: 10n ** BigInt(12 + digits) - 1n }) },
-  );
-}
-
-/** `minor` written as a string or a JSON number in one of several equivalent ways ("50.00", "50", 50, 500e-1). */
-function amountForms(minor: bigint, digits: number): fc.Arbitrary<AmountPart> {
-  const fixed = fixedText(minor, digits);
-  const stripped = fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
-  const numberOk = String(Number(stripped)) === stripped;
-  const forms = [`"${fixed}"`, `"${stripped}"`, `"${fixed}${fixed.includes('.') ? '' : '.'}000"`];
-  if (numberOk) forms.push(stripped, stripped, `${stripped}e0`);
-  if (numberOk && !stripped.includes('.')) forms.push(`${stripped}0e-1`);
-  return fc.constantFrom(...forms).map((json) => ({ json, minor }));
-}
-
-const edgeAmount = fc.constantFrom(...EDGE_AMOUNTS);
 
 // ——— strings that are never valid ids ———
 
@@ -538,122 +423,3 @@ export const requestArbitrary: fc.Arbitrary<GeneratedRequest> = fc.record({
   ),
   noise: noiseHeaders,
 });
-
-// ——— rendering ———
-
-/** The run's concrete values of pool references. */
-export interface RunPool {
-  orderId(i: number): string;
-  key(i: number, route: CreateRoute): string;
-}
-
-export function runPool(prefix: string): RunPool {
-  return {
-    orderId: (i) => `${prefix}-o${i}`,
-    // Keys are per route so the suite holds whether keys end up scoped per route or shared (issue 9, item 7).
-    key: (i, route) => `${prefix}-k${i}${route === '/order' ? '-legacy' : ''}`,
-  };
-}
-
-export function refValue(r: Ref, pool: (i: number) => string): string {
-  return 'pool' in r ? pool(r.pool) : r.raw;
-}
-
-/** The Idempotency-Key header of a create; a valid literal key gets a per-route tag, like the pool keys. */
-export function keyValue(spec: CreateSpec, pool: RunPool): string | undefined {
-  const key = spec.key;
-  if (key === undefined) return undefined;
-  if ('pool' in key) return pool.key(key.pool, spec.route);
-  return key.valid ? `${key.raw.slice(0, 250)}~fz${spec.route === '/order' ? 'L' : 'O'}` : key.raw;
-}
-
-/** The JSON text of a create body (possibly broken or padded) — without padding when `padTo` is unset. */
-export function createBodyText(spec: CreateSpec, pool: RunPool): string {
-  const s = spec.space;
-  const fields: string[] = [];
-  if (spec.order !== undefined) {
-    fields.push(
-      `"${spec.legacy ? 'OrderId' : 'orderId'}":${s}${JSON.stringify(refValue(spec.order, pool.orderId))}`,
-    );
-  }
-  if (spec.amount !== undefined)
-    fields.push(`"${spec.legacy ? 'Amount' : 'amount'}":${s}${spec.amount.json}`);
-  if (spec.currency !== undefined) fields.push(`"currency":${s}${spec.currency.json}`);
-  fields.push(...spec.junk);
-  let text = `{${s}${fields.join(`,${s}`)}${s}}`;
-  if (spec.padTo !== undefined) {
-    const base = enc.encode(text).length + ',"pad":""'.length;
-    text = `${text.slice(0, -1)}${fields.length > 0 ? ',' : ''}"pad":"${'x'.repeat(Math.max(0, spec.padTo - base))}"}`;
-  }
-  switch (spec.corrupt) {
-    case 'none':
-      return text;
-    case 'truncate':
-      return text.slice(0, Math.max(1, Math.floor(text.length / 2)));
-    case 'trailing':
-      return `${text}}`;
-    case 'bom':
-      return `\ufeff${text}`;
-    case 'single-quotes':
-      return text.replace(/"/g, "'");
-    case 'empty':
-      return '';
-    // Valid JSON, but not an object.
-    case 'array':
-      return `[${text}]`;
-    case 'null':
-      return 'null';
-    case 'string':
-      return JSON.stringify(text);
-    case 'number':
-      return '50';
-  }
-}
-
-function encodeBody(text: string): Uint8Array {
-  const bytes = enc.encode(text);
-  const at = text.indexOf(RAW_MARKER);
-  if (at < 0) return bytes;
-  const start = enc.encode(text.slice(0, at)).length;
-  const out = new Uint8Array(bytes.length - RAW_MARKER.length + NOT_UTF8.length);
-  out.set(bytes.subarray(0, start));
-  out.set(NOT_UTF8, start);
-  out.set(bytes.subarray(start + RAW_MARKER.length), start + NOT_UTF8.length);
-  return out;
-}
-
-export function toWire(request: GeneratedRequest, pool: RunPool): WireRequest {
-  const { spec } = request;
-  const headers: [string, string][] = [...request.noise];
-  switch (spec.kind) {
-    case 'create': {
-      if (spec.contentType.value !== undefined) headers.push(['content-type', spec.contentType.value]);
-      const key = keyValue(spec, pool);
-      if (key !== undefined) headers.push(['idempotency-key', key]);
-      return { method: 'POST', path: spec.route, headers, body: encodeBody(createBodyText(spec, pool)) };
-    }
-    case 'get': {
-      const id = refValue(spec.id, pool.orderId);
-      const segment =
-        spec.encode || 'pool' in spec.id ? encodeURIComponent(toWellFormed(id)) : toWellFormed(id);
-      return { method: spec.head ? 'HEAD' : 'GET', path: `/orders/${segment}`, headers, body: undefined };
-    }
-    case 'probe':
-      return { method: spec.head ? 'HEAD' : 'GET', path: spec.path, headers, body: undefined };
-    case 'wrong-method':
-    case 'unknown-path':
-      return { method: spec.method, path: spec.path, headers, body: undefined };
-    case 'wild':
-      return {
-        method: spec.method,
-        path: spec.path,
-        headers: [...headers, ...spec.headers],
-        body: /^(GET|HEAD)$/i.test(spec.method) ? undefined : spec.body,
-      };
-  }
-}
-
-/** Lone surrogates replaced (what a URL or UTF-8 encoder would do anyway), so paths can be built from any string. */
-export function toWellFormed(s: string): string {
-  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
-}

@@ -25,6 +25,7 @@ import type { HttpFunction } from '../../runtime/index.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { createTestEnv } from '../../runtime/testing/index.ts';
 import { count, fuzzParameters, fuzzSeed } from './fuzz-config.ts';
+import { CURRENCY_DIGITS, fixedText } from './http-amounts.ts';
 import {
   expectationProblems,
   type FuzzResponse,
@@ -33,15 +34,8 @@ import {
   parse,
 } from './http-oracle.ts';
 import { rawSpecArbitrary, renderRaw } from './http-raw.ts';
-import {
-  CURRENCY_DIGITS,
-  fixedText,
-  type GeneratedRequest,
-  requestArbitrary,
-  runPool,
-  toWire,
-  type WireRequest,
-} from './http-requests.ts';
+import { runPool, toWire } from './http-render.ts';
+import { type GeneratedRequest, requestArbitrary, type WireRequest } from './http-requests.ts';
 import { nodePath, viaApp, viaNode, viaSocket } from './http-transports.ts';
 
 const SEED = fuzzSeed(20_261_201);
