@@ -17,7 +17,6 @@
  * - `/healthz`: the gateway itself. `/readyz`: every upstream's `/readyz` answers 200.
  * @module
  */
-import { getRequestListener, type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -31,6 +30,7 @@ import {
   REQUEST_ID_HEADER,
   requestContext,
 } from '../runtime/http/request-context.ts';
+import { listen } from '../runtime/http/server.ts';
 
 /** One route the gateway serves, and the function (hence upstream) behind it. */
 export interface GatewayRoute {
@@ -235,13 +235,8 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const app = createGateway(options);
   const hostname = options.host ?? '0.0.0.0';
-  let server: ServerType | undefined;
-  const { port } = await new Promise<{ port: number }>((resolve) => {
-    server = serve({ fetch: app.fetch, port: options.port, hostname }, (info) => resolve(info));
-    // Node answers `Expect: 100-continue` itself and any other expectation with a bare 417; this hands the
-    // latter to the app, which answers it in the error shape.
-    server.on('checkExpectation', getRequestListener(app.fetch));
-  });
+  // listen() hands expectations other than 100-continue to the app, which answers them in the error shape.
+  const { server, port } = await listen({ fetch: app.fetch, port: options.port, hostname });
   const url = `http://${hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname}:${port}`;
   options.logger.info(
     { url, routes: options.routes.map((r) => `${r.method} ${r.path}`) },

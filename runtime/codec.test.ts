@@ -129,4 +129,26 @@ describe('event ids', () => {
     const decoded = decodeEvent(rawWithValue({ ...envelope, id: envelope.id.toUpperCase() }), [NoteAdded]);
     expect(decoded.ok && decoded.message.id).toBe(envelope.id);
   });
+
+  it('drops a correlation or causation id that is not 1–128 safe characters (a NUL, a newline, too long)', () => {
+    for (const bad of ['a\u0000b', 'a\nb', 'x'.repeat(129)]) {
+      const decoded = decodeEvent(
+        rawWithValue(envelope, { 'correlation-id': Buffer.from(bad), 'causation-id': bad }),
+        [NoteAdded],
+      );
+      expect(decoded.ok && [decoded.message.correlationId, decoded.message.causationId]).toEqual([
+        undefined,
+        undefined,
+      ]);
+    }
+    const good = decodeEvent(rawWithValue(envelope, { 'correlation-id': 'req-1' }), [NoteAdded]);
+    expect(good.ok && good.message.correlationId).toBe('req-1');
+  });
+
+  it('rejects a payload with a NUL in a text field (no text column stores it), naming why', () => {
+    const decoded = decodeEvent(rawWithValue({ ...envelope, data: { noteId: 'n-1', text: 'a\u0000b' } }), [
+      NoteAdded,
+    ]);
+    expect(decoded).toEqual({ ok: false, reason: expect.stringMatching(/U\+0000 \(NUL\)/) });
+  });
 });

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { NonRetriableError } from './errors.ts';
 import type { EventDefinition, EventMessage } from './events.ts';
+import { acceptId } from './ids.ts';
 import { describeIssues, toFieldIssues } from './issues.ts';
 import type { NewOutboxRecord } from './store.ts';
 
@@ -89,8 +90,9 @@ const envelopeSchema = z.object({
 export function decodeEvent(raw: RawEventMessage, accepted: readonly EventDefinition[]): DecodeResult {
   if (raw.value === null || raw.value.length === 0) return fail('empty message value');
   let json: unknown;
+  const text = raw.value.toString('utf8');
   try {
-    json = JSON.parse(raw.value.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     return fail(`malformed JSON: ${(error as Error).message}`);
   }
@@ -114,8 +116,14 @@ export function decodeEvent(raw: RawEventMessage, accepted: readonly EventDefini
     return fail(`invalid ${type} v${version} payload: ${describeIssues(toFieldIssues(payload.error))}`);
   }
 
-  const correlationId = header(raw.headers, EventHeaders.correlationId);
-  const causationId = header(raw.headers, EventHeaders.causationId);
+  if (text.includes('\\u0000') && containsNul(payload.data)) {
+    return fail(
+      `invalid ${type} v${version} payload: a text field contains U+0000 (NUL), which no text column stores`,
+    );
+  }
+  // Tracing ids are honoured only when safe (as over HTTP); anything else is dropped, never stored or forwarded.
+  const correlationId = acceptId(header(raw.headers, EventHeaders.correlationId));
+  const causationId = acceptId(header(raw.headers, EventHeaders.causationId));
   const message: EventMessage = {
     id,
     type,
@@ -136,6 +144,14 @@ function header(headers: RawEventMessage['headers'], name: string): string | und
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value : value.toString('utf8');
   return text === '' ? undefined : text;
+}
+
+/** True when any string in `value` (deeply) contains U+0000. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (typeof value === 'object' && value !== null) return Object.values(value).some(containsNul);
+  return false;
 }
 
 function fail(reason: string): DecodeResult {

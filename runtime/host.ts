@@ -6,11 +6,12 @@
  * built the stores.
  * @module
  */
-import { type ServerType, serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { Hono } from 'hono';
 import type { AnyEventFunction, AnyFunction, AnyHttpFunction } from './define.ts';
 import { createHttpApp, type Readiness } from './http/app.ts';
 import type { HttpVariables } from './http/request-context.ts';
+import { listen } from './http/server.ts';
 import type { RuntimeEnv } from './invoke.ts';
 import { createKafkaClient, sharedProducer } from './kafka/client.ts';
 import { type EventConsumer, type EventConsumerOptions, startEventConsumer } from './kafka/consumer.ts';
@@ -139,7 +140,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     return { ok: Object.values(checks).every((state) => state === 'ok'), checks };
   };
 
-  let server: ServerType | undefined;
+  let server: Server | undefined;
   let port: number | undefined;
   let url: string | undefined;
   const inFlight = new Set<Promise<unknown>>();
@@ -152,20 +153,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
     });
     options.http?.configure?.(app);
     const hostname = options.http?.host ?? '0.0.0.0';
-    const listening = await new Promise<{ port: number }>((resolve) => {
-      server = serve(
-        {
-          fetch: (request, ...rest) => {
-            const pending = Promise.resolve(app.fetch(request, ...rest));
-            inFlight.add(pending);
-            return pending.finally(() => inFlight.delete(pending));
-          },
-          port: options.http?.port ?? 0,
-          hostname,
-        },
-        (info) => resolve(info),
-      );
+    const listening = await listen({
+      fetch: (request, env) => {
+        const pending = Promise.resolve(app.fetch(request, env));
+        inFlight.add(pending);
+        return pending.finally(() => inFlight.delete(pending));
+      },
+      port: options.http?.port ?? 0,
+      hostname,
     });
+    server = listening.server;
     port = listening.port;
     url = `http://${hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname}:${port}`;
     log.info(

@@ -19,7 +19,17 @@ export async function readRawInput(c: Context, wantsBody: boolean): Promise<Http
 }
 
 async function readJsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (error) {
+    // The client went away mid-body: its doing, not a server error (a 400 nobody reads, logged as a request).
+    if (isAborted(error))
+      throw new ValidationError('Request body incomplete: the connection closed before it was sent', {
+        cause: error,
+      });
+    throw error;
+  }
   if (text === '') return undefined;
   const contentType = c.req.header('content-type');
   if (contentType === undefined || !JSON_TYPE.test(contentType)) {
@@ -30,6 +40,21 @@ async function readJsonBody(c: Context): Promise<unknown> {
   } catch (error) {
     throw new ValidationError(`Malformed JSON body: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** Node's "aborted" / ECONNRESET for a request whose client closed the connection, at any depth of `cause`. */
+function isAborted(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      e.message === 'aborted' ||
+      code === 'ECONNRESET' ||
+      code === 'ECONNABORTED' ||
+      e.name === 'AbortError'
+    )
+      return true;
+  }
+  return false;
 }
 
 /** A parameter given once is a string; given several times, an array of strings. */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
+import { acceptId } from '../ids.ts';
 
 /** What the binding keeps on each Hono context. */
 export interface HttpVariables {
@@ -15,12 +16,7 @@ export interface HttpVariables {
 export const REQUEST_ID_HEADER = 'x-request-id';
 export const CORRELATION_ID_HEADER = 'x-correlation-id';
 
-const SAFE_ID = /^[A-Za-z0-9._:@=+/-]{1,128}$/;
-
-/** An incoming id is honoured when it is 1–128 safe characters; otherwise ignored. */
-export function acceptId(value: string | undefined): string | undefined {
-  return value !== undefined && SAFE_ID.test(value) ? value : undefined;
-}
+export { acceptId } from '../ids.ts';
 
 /**
  * Takes `x-request-id` (or generates a UUID) and `x-correlation-id` (or the request id), echoes both

@@ -82,7 +82,8 @@ export function checkGroup(
   defects: Defects,
 ): string[] {
   const problems: string[] = [];
-  const handleable = (p: Produced) => p.event !== undefined && (!group.ships || p.event.knownOrder);
+  const handleable = (p: Produced) =>
+    p.event !== undefined && !nulPayload(p) && (!group.ships || p.event.knownOrder);
   const byOffset = new Map(produced.map((p) => [`${p.message.partition}/${p.offset}`, p]));
   const seen = group.deadLetterOffsets;
 
@@ -211,6 +212,11 @@ export function checkGroup(
   return problems.map((p) => `${group.name}: ${p}`);
 }
 
+/** A NUL in a payload's text is refused at decode (no text column stores it): invalid, like any bad payload. */
+function nulPayload(p: Produced): boolean {
+  return p.event !== undefined && JSON.stringify(p.event).includes('\\u0000');
+}
+
 function deadLetterProblems(group: Group, dead: KafkaMessage, original: Produced, where: string): string[] {
   const problems: string[] = [];
   const reason = headerText(dead, 'dlq-reason');
@@ -221,7 +227,11 @@ function deadLetterProblems(group: Group, dead: KafkaMessage, original: Produced
     problems.push(`${where} dlq-original-topic`);
   const kind = headerText(dead, 'dlq-kind');
   const expectedKind =
-    original.event === undefined ? 'invalid-message' : original.nulCorrelation ? undefined : 'non-retriable';
+    original.event === undefined || nulPayload(original)
+      ? 'invalid-message'
+      : original.nulCorrelation
+        ? undefined
+        : 'non-retriable';
   if (expectedKind !== undefined && kind !== expectedKind)
     problems.push(`${where} dlq-kind ${kind}, expected ${expectedKind} (${reason})`);
   const bytes = (v: unknown) =>
