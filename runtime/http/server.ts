@@ -38,14 +38,14 @@ export async function listen(options: ListenOptions): Promise<{ server: Server; 
   return { server, port: (server.address() as { port: number }).port };
 }
 
-function body(status: number, code: string, message: string, requestId: string): string {
+function body(code: string, message: string, requestId: string): string {
   const error: ErrorBody = { status: 'error', code, message, requestId };
   return JSON.stringify(error);
 }
 
 function problem(status: number, code: string, message: string): Response {
   const requestId = randomUUID();
-  return new Response(body(status, code, message, requestId), {
+  return new Response(body(code, message, requestId), {
     status,
     headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId },
   });
@@ -64,7 +64,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
         ? [408, 'timeout', 'The request was not received in time']
         : [400, 'bad_request', 'Malformed HTTP request'];
   const requestId = randomUUID();
-  const text = body(status, code, message, requestId);
+  const text = body(code, message, requestId);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
       `${REQUEST_ID_HEADER}: ${requestId}\r\nConnection: close\r\n\r\n${text}`,
