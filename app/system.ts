@@ -68,7 +68,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       kafka: { brokers: options.brokers, clientId: config.kafkaClientId },
       topics: topicSpecs(config.topicPartitions),
       http: options.http ?? { port: config.port, host: config.host, bodyLimit: config.httpBodyLimit },
-      outbox: { pollMs: config.outboxPollMs },
+      outbox: { pollMs: config.outboxPollMs, maxFailures: config.outboxMaxFailures },
+      maintenance:
+        config.pruneIntervalMs === 0
+          ? false
+          : { intervalMs: config.pruneIntervalMs, limit: config.pruneBatchSize, windows: config.retention },
       ...(options.consumer === undefined ? {} : { consumer: options.consumer }),
       ...(config.consumerRetryAttempts === undefined ? {} : { retryAttempts: config.consumerRetryAttempts }),
       shutdownTimeoutMs: config.shutdownTimeoutMs,

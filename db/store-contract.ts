@@ -10,6 +10,7 @@ import type { StoreContractEngine } from './contract/fixtures.ts';
 import { describeOrdersRepoContract } from './contract/orders-repo.contract.ts';
 import { describeOutboxContract } from './contract/outbox.contract.ts';
 import { describePaymentsRepoContract } from './contract/payments-repo.contract.ts';
+import { describePruneContract } from './contract/prune.contract.ts';
 import { describeTransactionsContract } from './contract/transactions.contract.ts';
 
 export type { StoreContractEngine } from './contract/fixtures.ts';
@@ -40,5 +41,6 @@ export function describeStoreContract(engineName: string, setup: () => Promise<S
     describePaymentsRepoContract(get);
     describeTransactionsContract(get);
     describeOutboxContract(get);
+    describePruneContract(get);
   });
 }

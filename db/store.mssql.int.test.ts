@@ -73,6 +73,7 @@ describe.skipIf(!runtime.available)('SQL Server (testcontainers)', () => {
         orders: createOrdersStore(conn),
         payments: createPaymentsStore(conn),
         reset: () => resetServiceTables(conn.db),
+        concurrentTransactions: true,
         close: async () => {},
       };
     });

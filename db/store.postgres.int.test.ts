@@ -3,7 +3,7 @@
  * cannot show because it has a single connection: `SKIP LOCKED` between relays, row locks, concurrent migrations.
  * Each run works in its own scratch database, dropped at the end.
  */
-import { asc } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concurrently, newOrder, outboxRecord, sleep } from './contract/fixtures.ts';
 import { ordersOutbox } from './orders/schema.pg.ts';
@@ -54,6 +54,7 @@ describe.skipIf(!usable)('PostgreSQL server', () => {
       orders: createOrdersStore(db),
       payments: createPaymentsStore(db),
       reset: () => truncateServiceTables(db),
+      concurrentTransactions: true,
       close: async () => {},
     };
   });
@@ -92,6 +93,55 @@ describe.skipIf(!usable)('PostgreSQL server', () => {
       expect(claimedBy[0]!.length).toBeGreaterThan(0);
       expect(claimedBy[1]!.length).toBeGreaterThan(0);
       expect(await writer.outbox.pendingCount()).toBe(0);
+    });
+
+    it('claims race without serialization failures on a database whose default isolation is REPEATABLE READ', async () => {
+      // The claim pins READ COMMITTED like the store transactions: at REPEATABLE READ a claim that waited for the
+      // claim lock would update rows changed since its snapshot and fail with 40001.
+      const rr = await createScratchDatabase(url!);
+      const pools: PostgresDatabase[] = [];
+      try {
+        const setup = await openPostgres({ url: rr.url, maxConnections: 1 });
+        pools.push(setup);
+        await migrate(createOrdersStore(setup.db));
+        await setup.db.execute(
+          sql.raw(`alter database "${rr.name}" set default_transaction_isolation = 'repeatable read'`),
+        );
+        const [a, b] = [await openPostgres({ url: rr.url }), await openPostgres({ url: rr.url })];
+        pools.push(a, b);
+        const shown = (await a.db.execute(sql`show transaction_isolation`)) as unknown as {
+          rows: { transaction_isolation: string }[];
+        };
+        expect(shown.rows[0]?.transaction_isolation).toBe('repeatable read');
+        const total = 200;
+        const writer = createOrdersStore(a.db);
+        await writer.transaction((tx) =>
+          tx.appendOutbox(Array.from({ length: total }, (_, i) => outboxRecord({ key: `k-${i % 7}` }))),
+        );
+        const relays = [createOrdersStore(a.db), createOrdersStore(b.db)];
+        const claimed: bigint[] = [];
+        await Promise.all(
+          relays.flatMap((relay, r) =>
+            Array.from({ length: 4 }, async (_, w) => {
+              const owner = `relay-${r}-${w}`;
+              for (;;) {
+                const batch = await relay.outbox.claim(5, 60_000, owner);
+                if (batch.length === 0) return;
+                claimed.push(...batch.map((row) => row.id));
+                await relay.outbox.markPublished(
+                  batch.map((row) => row.id),
+                  owner,
+                );
+              }
+            }),
+          ),
+        );
+        expect(new Set(claimed).size).toBe(total);
+        expect(await writer.outbox.pendingCount()).toBe(0);
+      } finally {
+        await Promise.all(pools.map((p) => p.close()));
+        await rr.drop();
+      }
     });
 
     it('claim skips rows another transaction holds locked instead of waiting for them', async () => {

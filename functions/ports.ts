@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Ports } from '../runtime/index.ts';
+import './create-order/settings.ts'; // declares the `createOrder` port
 import { createLogNotifier, createWebhookNotifier } from './notify-payment-failed/notifier.ts';
 import { createSimulatedProvider } from './process-payment/provider.ts';
 
@@ -13,9 +14,14 @@ export interface PortSettings {
   paymentLimit: string;
   /** When set, payment-failed notifications are POSTed there; otherwise they are logged. */
   notifyWebhookUrl: string | undefined;
+  /** How long create-order remembers an `Idempotency-Key`, in ms. */
+  idempotencyKeyTtlMs: number;
 }
 
-/** @example const ports = createPorts({ paymentLimit: '300', notifyWebhookUrl: undefined }, logger); */
+/**
+ * @example
+ * const ports = createPorts({ paymentLimit: '300', notifyWebhookUrl: undefined, idempotencyKeyTtlMs: 86_400_000 }, logger);
+ */
 export function createPorts(settings: PortSettings, logger: Logger): Ports {
   return {
     paymentProvider: createSimulatedProvider({ limit: settings.paymentLimit }),
@@ -23,5 +29,6 @@ export function createPorts(settings: PortSettings, logger: Logger): Ports {
       settings.notifyWebhookUrl === undefined
         ? createLogNotifier(logger.child({ component: 'notifier' }))
         : createWebhookNotifier({ url: settings.notifyWebhookUrl }),
+    createOrder: { idempotencyKeyTtlMs: settings.idempotencyKeyTtlMs },
   };
 }

@@ -29,6 +29,11 @@ describe('loadConfig', () => {
       httpBodyLimit: 65536,
       outboxPollMs: 1000,
       shutdownTimeoutMs: 10000,
+      idempotencyKeyTtlMs: 86_400_000,
+      outboxMaxFailures: 10,
+      retention: { outboxMs: 86_400_000, inboxMs: 604_800_000, attemptsMs: 604_800_000 },
+      pruneIntervalMs: 60_000,
+      pruneBatchSize: 1000,
     });
   });
 
@@ -50,6 +55,13 @@ describe('loadConfig', () => {
       HTTP_BODY_LIMIT: '1024',
       OUTBOX_POLL_MS: '250',
       SHUTDOWN_TIMEOUT_MS: '0',
+      IDEMPOTENCY_KEY_TTL_MS: '3600000',
+      OUTBOX_MAX_FAILURES: '3',
+      OUTBOX_RETENTION: '36h',
+      INBOX_RETENTION: '14d',
+      ATTEMPTS_RETENTION: '90m',
+      PRUNE_INTERVAL_MS: '0',
+      PRUNE_BATCH_SIZE: '500',
     });
     expect(config).toMatchObject({
       kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
@@ -63,6 +75,11 @@ describe('loadConfig', () => {
       httpBodyLimit: 1024,
       outboxPollMs: 250,
       shutdownTimeoutMs: 0,
+      idempotencyKeyTtlMs: 3_600_000,
+      outboxMaxFailures: 3,
+      retention: { outboxMs: 36 * 3_600_000, inboxMs: 14 * 86_400_000, attemptsMs: 90 * 60_000 },
+      pruneIntervalMs: 0,
+      pruneBatchSize: 500,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -100,6 +117,13 @@ describe('loadConfig', () => {
     ],
     ['TOPIC_PARTITIONS', '0', 'TOPIC_PARTITIONS: must be an integer between 1 and 1000 (got "0")'],
     ['HTTP_BODY_LIMIT', '1.5', 'HTTP_BODY_LIMIT: must be an integer between 1 and 104857600 (got "1.5")'],
+    [
+      'INBOX_RETENTION',
+      '7',
+      'INBOX_RETENTION: must be a number with a unit: ms, s, m, h or d (e.g. "7d") (got "7")',
+    ],
+    ['OUTBOX_RETENTION', '30s', 'OUTBOX_RETENTION: must be between 1 minute(s) and 3650d (got "30s")'],
+    ['OUTBOX_MAX_FAILURES', '0', 'OUTBOX_MAX_FAILURES: must be an integer between 1 and 1000 (got "0")'],
   ])('rejects %s=%s with a message naming the variable', (name, value, message) => {
     const error = errorOf({ [name]: value });
     expect(error.issues).toEqual([{ variable: name, message: message.slice(name.length + 2) }]);

@@ -37,6 +37,16 @@ export interface Config {
   httpBodyLimit: number;
   outboxPollMs: number;
   shutdownTimeoutMs: number;
+  /** `IDEMPOTENCY_KEY_TTL_MS`: how long create-order remembers an `Idempotency-Key` (default 24 h). */
+  idempotencyKeyTtlMs: number;
+  /** `OUTBOX_MAX_FAILURES`: failed publishes charged to one outbox row before the relay parks it. */
+  outboxMaxFailures: number;
+  /** `OUTBOX_RETENTION`, `INBOX_RETENTION`, `ATTEMPTS_RETENTION`: how long done rows stay before pruning. */
+  retention: { outboxMs: number; inboxMs: number; attemptsMs: number };
+  /** `PRUNE_INTERVAL_MS`: pause between pruning rounds; 0 turns pruning off. */
+  pruneIntervalMs: number;
+  /** `PRUNE_BATCH_SIZE`: most rows deleted per table per pruning round. */
+  pruneBatchSize: number;
 }
 
 /** The variables `loadConfig` reads. */
@@ -57,6 +67,13 @@ export const CONFIG_VARIABLES = [
   'HTTP_BODY_LIMIT',
   'OUTBOX_POLL_MS',
   'SHUTDOWN_TIMEOUT_MS',
+  'IDEMPOTENCY_KEY_TTL_MS',
+  'OUTBOX_MAX_FAILURES',
+  'OUTBOX_RETENTION',
+  'INBOX_RETENTION',
+  'ATTEMPTS_RETENTION',
+  'PRUNE_INTERVAL_MS',
+  'PRUNE_BATCH_SIZE',
 ] as const;
 type Variable = (typeof CONFIG_VARIABLES)[number];
 
@@ -77,6 +94,21 @@ const databaseUrl = z
   .refine((s) => DATABASE_SCHEMES.some((scheme) => s.toLowerCase().startsWith(scheme)), {
     error: `must start with ${DATABASE_SCHEMES.join(', ')}`,
   });
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90s`, `15m`, `36h`, `7d` (a number and a unit) → milliseconds, at least `minMs`. */
+const duration = (minMs: number) =>
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, { error: 'must be a number with a unit: ms, s, m, h or d (e.g. "7d")' })
+    .transform((s) => {
+      const [, n, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(s)!;
+      return Number(n) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+    })
+    .refine((ms) => ms >= minMs && ms <= 3650 * DURATION_UNITS_MS.d, {
+      error: `must be between ${minMs / 60_000} minute(s) and 3650d`,
+    });
 
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
 
@@ -121,6 +153,14 @@ const schema = z.object({
   HTTP_BODY_LIMIT: int(1, 100 * 1024 * 1024).default(65_536),
   OUTBOX_POLL_MS: int(10, 3_600_000).default(1000),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  // 1 s to 30 days; Stripe's 24 h by default.
+  IDEMPOTENCY_KEY_TTL_MS: int(1_000, 30 * 86_400_000).default(86_400_000),
+  OUTBOX_MAX_FAILURES: int(1, 1_000).default(10),
+  OUTBOX_RETENTION: duration(60_000).default(86_400_000),
+  INBOX_RETENTION: duration(60_000).default(7 * 86_400_000),
+  ATTEMPTS_RETENTION: duration(60_000).default(7 * 86_400_000),
+  PRUNE_INTERVAL_MS: int(0, 86_400_000).default(60_000),
+  PRUNE_BATCH_SIZE: int(1, 100_000).default(1_000),
 });
 
 /** One bad variable: `{ variable: 'PORT', message: 'must be an integer between 0 and 65535 (got "abc")' }`. */
@@ -184,6 +224,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpBodyLimit: v.HTTP_BODY_LIMIT,
     outboxPollMs: v.OUTBOX_POLL_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    idempotencyKeyTtlMs: v.IDEMPOTENCY_KEY_TTL_MS,
+    outboxMaxFailures: v.OUTBOX_MAX_FAILURES,
+    retention: Object.freeze({
+      outboxMs: v.OUTBOX_RETENTION,
+      inboxMs: v.INBOX_RETENTION,
+      attemptsMs: v.ATTEMPTS_RETENTION,
+    }),
+    pruneIntervalMs: v.PRUNE_INTERVAL_MS,
+    pruneBatchSize: v.PRUNE_BATCH_SIZE,
   });
 }
 

@@ -38,6 +38,8 @@ export interface InvocationMeta {
   attempt: number;
   /** Event invocations: where the message came from. */
   source?: { topic: string; partition: number; offset: string };
+  /** HTTP invocations: the route that matched, as declared (`/orders/:id`, not the URL), e.g. for scoping. */
+  route?: { method: HttpMethod; path: string };
 }
 
 /** What an HTTP handler returns. */

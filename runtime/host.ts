@@ -1,8 +1,9 @@
 /**
  * The process host: runs a set of functions with everything around them — the HTTP server for HTTP
- * functions, one consumer group per event function, an outbox relay per store, readiness, and graceful
- * shutdown. The container entry point (`serve <id>`) and the all-in-one launcher both call `startHost`;
- * they differ only in which functions they pass and how they built the stores.
+ * functions, one consumer group per event function, an outbox relay per store, the pruning job
+ * (`maintenance/pruner.ts`), readiness, and graceful shutdown. The container entry point (`serve <id>`) and
+ * the all-in-one launcher both call `startHost`; they differ only in which functions they pass and how they
+ * built the stores.
  * @module
  */
 import { type ServerType, serve } from '@hono/node-server';
@@ -15,6 +16,7 @@ import { createKafkaClient, sharedProducer } from './kafka/client.ts';
 import { type EventConsumer, type EventConsumerOptions, startEventConsumer } from './kafka/consumer.ts';
 import { kafkaPublisher } from './kafka/publisher.ts';
 import { ensureTopics, type TopicSpec } from './kafka/topics.ts';
+import { type PrunerOptions, startPruner } from './maintenance/pruner.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox/relay.ts';
 import { describePingFailure } from './unavailable.ts';
 
@@ -32,7 +34,9 @@ export interface HostOptions {
     bodyLimit?: number;
     configure?: (app: Hono<{ Variables: HttpVariables }>) => void;
   };
-  outbox?: { pollMs?: number; batchSize?: number };
+  outbox?: { pollMs?: number; batchSize?: number; maxFailures?: number };
+  /** The pruning job over every store this process uses (on by default, default windows); `false` turns it off. */
+  maintenance?: false | Pick<PrunerOptions, 'windows' | 'limit' | 'intervalMs'>;
   /** Consumer tuning; `batchSize` defaults to {@link DEFAULT_CONSUMER_BATCH_SIZE} here (1 in `startEventConsumer`). */
   consumer?: EventConsumerOptions;
   /** Per-function retry attempts override (e.g. from `CONSUMER_RETRY_ATTEMPTS`). */
@@ -92,6 +96,15 @@ export async function startHost(options: HostOptions): Promise<Host> {
     );
   }
   const env: RuntimeEnv = { ...options.env, onCommitted: (service) => relays.get(service)?.nudge() };
+  const pruner =
+    options.maintenance === false
+      ? undefined
+      : startPruner({
+          stores: services.map((service) => env.stores[service]!),
+          clock: env.clock,
+          logger: log,
+          ...options.maintenance,
+        });
 
   const consumers: EventConsumer[] = [];
   for (const fn of eventFunctions) {
@@ -175,6 +188,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
             await closed;
           }
           await Promise.allSettled(consumers.map((c) => c.stop()));
+          await pruner?.stop();
           for (const relay of relays.values()) await relay.drain().catch(() => undefined);
           await Promise.allSettled([...relays.values()].map((r) => r.stop()));
         })(),

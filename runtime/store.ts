@@ -19,24 +19,114 @@ export interface NewOutboxRecord {
 export interface OutboxRecord extends NewOutboxRecord {
   id: bigint;
   createdAt: Date;
+  /** Claims so far (a crashed relay's claim counts too). */
   attempts: number;
+  /** Failed publishes charged to this row so far (see {@link OutboxPort.recordFailures}). */
+  failures: number;
 }
 
-/** The relay's view of a store's outbox. Safe to use from several relay replicas at once. */
+/** A row the relay gave up on, as operators see it. */
+export interface ParkedOutboxRecord extends OutboxRecord {
+  parkedAt: Date;
+  /** The last publish error charged to the row. */
+  lastError: string | null;
+}
+
+/** One failed publish, charged to one row. */
+export interface OutboxFailure {
+  id: bigint;
+  /** What went wrong, e.g. `MESSAGE_TOO_LARGE: …`; kept as the row's `last_error`. */
+  error: string;
+}
+
+/** How {@link OutboxPort.recordFailures} treats the rows it charges. */
+export interface RecordFailuresOptions {
+  /** The relay holding the lease; only rows it holds are charged. */
+  owner?: string;
+  /** The row is not claimable again for this long (its own back-off); the later rows of its key wait too. */
+  retryInMs: number;
+  /** A row reaching this many failures is parked instead. */
+  parkAfter: number;
+}
+
+/** Which parked rows {@link OutboxPort.republish} puts back. */
+export type RepublishTarget = { ids: readonly bigint[] } | { all: true };
+
+/**
+ * The relay's view of a store's outbox. Safe to use from several relay replicas at once.
+ *
+ * **Owners.** Each relay passes its own owner id (a random UUID per relay instance): `claim` records it with the
+ * lease, and `markPublished`, `release` and `recordFailures` only touch rows whose lease that owner holds, so a
+ * relay whose lease expired and was taken over cannot end or overwrite the new holder's lease. A caller that
+ * passes no owner (tests, tools) is one more owner, "none", and holds only the leases it claimed without one.
+ */
 export interface OutboxPort {
   /**
-   * Leases up to `limit` unpublished rows, oldest first, for `leaseMs`; rows leased by another relay
-   * (lease not yet expired) are skipped. A relay that crashes leaves its lease to expire, then the rows are claimed again.
-   * Per-key order holds across relays: a row is not handed out while an earlier unpublished row of the same key
-   * is leased, so one order's events are never published out of order by two relays.
+   * Leases up to `limit` claimable rows, oldest first, for `leaseMs`, to `owner`. A row is claimable when it is
+   * unpublished, not parked and not leased (or its lease expired). A relay that crashes leaves its lease to
+   * expire, then the rows are claimed again. Per-key order holds across relays: a row is not handed out while
+   * an earlier unpublished row of the same key is leased (by anyone, or waiting out a failure's retry delay) or
+   * parked, so one order's events are never published out of order.
    */
-  claim(limit: number, leaseMs: number): Promise<OutboxRecord[]>;
-  /** Marks rows as published. */
-  markPublished(ids: readonly bigint[]): Promise<void>;
-  /** Ends the lease of rows that could not be published so they are retried soon. */
-  release(ids: readonly bigint[]): Promise<void>;
-  /** Number of rows not yet published (for readiness, metrics and tests). */
+  claim(limit: number, leaseMs: number, owner?: string): Promise<OutboxRecord[]>;
+  /**
+   * Marks rows published that `owner` holds (its lease may have expired, as long as nobody re-claimed the row).
+   * Returns how many it marked: fewer than asked means another relay took rows over and publishes them again
+   * (a duplicate, never a loss).
+   */
+  markPublished(ids: readonly bigint[], owner?: string): Promise<number>;
+  /** Ends `owner`'s lease of rows that could not be published so they are retried soon. Returns how many. */
+  release(ids: readonly bigint[], owner?: string): Promise<number>;
+  /**
+   * Charges one failed publish to each row (held by `options.owner`): counts it, keeps the error, and holds the
+   * row back for `retryInMs` — or parks it when it reaches `parkAfter` failures. Returns the ids parked now.
+   * Only failures attributable to the row belong here, never an outage of the broker.
+   */
+  recordFailures(failures: readonly OutboxFailure[], options: RecordFailuresOptions): Promise<bigint[]>;
+  /** Number of rows not yet published, parked ones included (for readiness, metrics and tests). */
   pendingCount(): Promise<number>;
+  /** Number of parked rows. */
+  parkedCount(): Promise<number>;
+  /** Parked rows in id order, `limit` (default 100) at a time after `afterId`. */
+  listParked(options?: { limit?: number; afterId?: bigint }): Promise<ParkedOutboxRecord[]>;
+  /** Unparks rows (by id, or all) with their failures reset, so the relay publishes them next. Returns how many. */
+  republish(target: RepublishTarget): Promise<number>;
+}
+
+/** How long what is done stays: rows older than their window are pruned. */
+export interface RetentionWindows {
+  /** Published outbox rows, by `published_at`. Unpublished and parked rows are never pruned. */
+  outboxMs: number;
+  /**
+   * Inbox rows, by `handled_at`: the dedupe window. It must outlast the longest redelivery (Kafka's retention),
+   * or a redelivered event would take effect twice.
+   */
+  inboxMs: number;
+  /** Consumer attempt records, by their last attempt. */
+  attemptsMs: number;
+}
+
+/** One pruning round of one store. */
+export interface PruneOptions {
+  /** The time the windows count back from (the injected clock). */
+  now: Date;
+  /** Most rows deleted per table in this round. */
+  limit: number;
+  windows: RetentionWindows;
+}
+
+/** One table's (or other thing's) pruning, e.g. a service's expired idempotency keys. */
+export interface PruneTask {
+  /** Names the task in the round's report, e.g. `idempotency_keys`. */
+  readonly name: string;
+  /** Deletes at most `options.limit` rows; returns how many. */
+  prune(options: PruneOptions): Promise<number>;
+}
+
+/** Housekeeping a store offers the maintenance job (`runtime/maintenance/`). */
+export interface MaintenancePort {
+  /** Runs every prune task once; returns rows deleted per task name (`outbox`, `inbox`, `consumer_attempts`, …). */
+  prune(options: PruneOptions): Promise<Record<string, number>>;
 }
 
 /** What a transaction offers the runtime, next to the service's own repository. */
@@ -96,6 +186,8 @@ export interface TransactionalStore<Repo> {
   /** The service repository outside any transaction (autocommit reads). */
   readonly repo: Repo;
   readonly outbox: OutboxPort;
+  /** Optional: pruning of what no longer matters (published outbox rows, old inbox rows, …). */
+  readonly maintenance?: MaintenancePort;
   /** Cheap round trip to the database (readiness). */
   ping(): Promise<void>;
   /**

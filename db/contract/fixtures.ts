@@ -13,6 +13,8 @@ export interface StoreContractEngine {
   payments: TransactionalStore<PaymentsRepo>;
   /** Empties every table (between tests). */
   reset(): Promise<void>;
+  /** Whether two transactions can be open at once (a server; not PGlite, which has one connection). */
+  concurrentTransactions?: boolean;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
+import type { IdempotencyRecord } from '../orders/repo.ts';
 import {
   AT,
   BEYOND_DOUBLE,
@@ -11,9 +12,26 @@ import {
   newOrder,
   notification,
   shipment,
+  sleep,
 } from './fixtures.ts';
 
 const later = new Date(AT.getTime() + 60_000);
+const HOUR = 60 * 60 * 1000;
+const at = (ms: number) => new Date(AT.getTime() + ms);
+
+let keySequence = 0;
+const idempotencyRecord = (overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
+  clientId: '',
+  route: 'POST /orders',
+  key: `idem-${process.pid}-${++keySequence}`,
+  requestHash: 'h1',
+  orderId: 'ord-a',
+  responseStatus: 201,
+  responseBody: '{"status":"success","orderId":"ord-a"}',
+  createdAt: AT,
+  expiresAt: at(HOUR),
+  ...overrides,
+});
 
 export function describeOrdersRepoContract(engine: GetEngine): void {
   describe('OrdersRepo', () => {
@@ -116,21 +134,7 @@ export function describeOrdersRepoContract(engine: GetEngine): void {
       expect(stored?.failureReason).toBe(`writer-${results.indexOf(true)}`);
     });
 
-    it('claims an idempotency key once and returns the first record to later claims', async () => {
-      const first = { key: 'idem-1', requestHash: 'h1', orderId: 'ord-a', createdAt: AT };
-      const results = await concurrently(5, (i) =>
-        engine().orders.transaction((tx) =>
-          tx.repo.claimIdempotencyKey(
-            i === 0 ? first : { ...first, requestHash: `h${i + 1}`, orderId: `ord-${i}` },
-          ),
-        ),
-      );
-      expect(results.filter((r) => r.created)).toHaveLength(1);
-      const winner = results.find((r) => r.created)!.record;
-      for (const r of results) expect(r.record).toEqual(winner);
-      const again = await engine().orders.repo.claimIdempotencyKey({ ...first, requestHash: 'other' });
-      expect(again).toEqual({ created: false, record: winner });
-    });
+    describeIdempotencyKeys(engine);
 
     it('stores one shipment per order, even under concurrent inserts', async () => {
       const { order } = await engine().orders.repo.insertOrder(newOrder());
@@ -163,6 +167,144 @@ export function describeOrdersRepoContract(engine: GetEngine): void {
         createdAt: AT,
       });
       expect(await engine().orders.repo.listNotifications('missing')).toEqual([]);
+    });
+  });
+}
+
+function describeIdempotencyKeys(engine: GetEngine): void {
+  describe('idempotency keys', () => {
+    it('stores a key with its answer and finds it until it expires', async () => {
+      const repo = engine().orders.repo;
+      const record = idempotencyRecord();
+      await engine().orders.transaction((tx) => tx.repo.saveIdempotencyKey(record));
+
+      expect(await repo.findIdempotencyKey(record, record.key, AT)).toEqual(record);
+      expect(await repo.findIdempotencyKey(record, record.key, at(HOUR - 1))).toEqual(record);
+      expect(await repo.findIdempotencyKey(record, record.key, at(HOUR))).toBeUndefined();
+      expect(await repo.findIdempotencyKey(record, 'missing', AT)).toBeUndefined();
+    });
+
+    it('keeps the answer byte for byte (escapes, non-ASCII, 100 kB), and a migrated key without one', async () => {
+      const repo = engine().orders.repo;
+      const body = JSON.stringify({ text: 'a\u0000"\\\n é 日本 😀 \ud800', pad: 'x'.repeat(100_000) });
+      const kept = idempotencyRecord({ responseBody: body });
+      const migrated = idempotencyRecord({ responseStatus: null, responseBody: null });
+      await repo.saveIdempotencyKey(kept);
+      await repo.saveIdempotencyKey(migrated);
+
+      expect((await repo.findIdempotencyKey(kept, kept.key, AT))?.responseBody).toBe(body);
+      expect(await repo.findIdempotencyKey(migrated, migrated.key, AT)).toMatchObject({
+        responseStatus: null,
+        responseBody: null,
+      });
+    });
+
+    it("is pruned with the store's maintenance round once expired (task idempotency_keys)", async () => {
+      const repo = engine().orders.repo;
+      const live = idempotencyRecord({ key: 'live' });
+      const expired = idempotencyRecord({ key: 'expired', expiresAt: at(HOUR / 2) });
+      await repo.saveIdempotencyKey(live);
+      await repo.saveIdempotencyKey(expired);
+      const windows = { outboxMs: HOUR * 24, inboxMs: HOUR * 24, attemptsMs: HOUR * 24 };
+      const report = await engine().orders.maintenance?.prune({ now: at(HOUR / 2), limit: 100, windows });
+
+      expect(report?.idempotency_keys).toBe(1);
+      expect(await repo.findIdempotencyKey(expired, expired.key, AT)).toBeUndefined();
+      expect(await repo.findIdempotencyKey(live, live.key, AT)).toEqual(live);
+    });
+
+    it('scopes keys by client and route: the same key elsewhere is another key', async () => {
+      const repo = engine().orders.repo;
+      const record = idempotencyRecord();
+      const alias = { ...record, route: 'POST /order', orderId: 'ord-b' };
+      const client = { ...record, clientId: 'client-7', orderId: 'ord-c' };
+      await repo.saveIdempotencyKey(record);
+
+      expect(await repo.findIdempotencyKey(alias, record.key, AT)).toBeUndefined();
+      expect(await repo.findIdempotencyKey(client, record.key, AT)).toBeUndefined();
+      await repo.saveIdempotencyKey(alias);
+      await repo.saveIdempotencyKey(client);
+      expect((await repo.findIdempotencyKey(record, record.key, AT))?.orderId).toBe('ord-a');
+      expect((await repo.findIdempotencyKey(alias, record.key, AT))?.orderId).toBe('ord-b');
+      expect((await repo.findIdempotencyKey(client, record.key, AT))?.orderId).toBe('ord-c');
+    });
+
+    it('replaces an expired record of the same key, and refuses to overwrite a live one', async () => {
+      const repo = engine().orders.repo;
+      const first = idempotencyRecord();
+      await repo.saveIdempotencyKey(first);
+      const second = { ...first, orderId: 'ord-second', createdAt: at(HOUR), expiresAt: at(2 * HOUR) };
+      await engine().orders.transaction((tx) => tx.repo.saveIdempotencyKey(second));
+      expect(await repo.findIdempotencyKey(first, first.key, at(HOUR))).toEqual(second);
+
+      const third = { ...second, orderId: 'ord-third', createdAt: at(HOUR + 1), expiresAt: at(3 * HOUR) };
+      await expect(engine().orders.transaction((tx) => tx.repo.saveIdempotencyKey(third))).rejects.toThrow();
+      expect(await repo.findIdempotencyKey(first, first.key, at(HOUR + 1))).toEqual(second);
+    });
+
+    it('deletes expired keys in bounded rounds, and never a live one', async () => {
+      const repo = engine().orders.repo;
+      const expired = Array.from({ length: 5 }, (_, i) => idempotencyRecord({ expiresAt: at(i * 1000) }));
+      const live = [idempotencyRecord({ expiresAt: at(HOUR) }), idempotencyRecord({ expiresAt: at(4_001) })];
+      for (const record of [...expired, ...live]) await repo.saveIdempotencyKey(record);
+      const before = at(4_000); // the last expired key expires exactly then
+
+      expect(await repo.deleteExpiredIdempotencyKeys(before, 2)).toBe(2);
+      expect(await repo.deleteExpiredIdempotencyKeys(before, 10)).toBe(3);
+      expect(await repo.deleteExpiredIdempotencyKeys(before, 10)).toBe(0);
+      for (const record of expired)
+        expect(await repo.findIdempotencyKey(record, record.key, AT)).toBeUndefined();
+      for (const record of live)
+        expect(await repo.findIdempotencyKey(record, record.key, before)).toEqual(record);
+    });
+
+    it('grants the key lock to a transaction, again to the same one, and for another key', async () => {
+      const record = idempotencyRecord();
+      const granted = await engine().orders.transaction(async (tx) => [
+        await tx.repo.tryLockIdempotencyKey(record, record.key),
+        await tx.repo.tryLockIdempotencyKey(record, record.key),
+        await tx.repo.tryLockIdempotencyKey({ ...record, route: 'POST /order' }, record.key),
+      ]);
+      expect(granted).toEqual([true, true, true]);
+    });
+
+    it('refuses the key lock, without waiting, while another transaction holds it; grants it after', async (ctx) => {
+      if (!engine().concurrentTransactions)
+        ctx.skip('needs two transactions open at once (PGlite has one connection)');
+      const record = idempotencyRecord();
+      const scope = { clientId: record.clientId, route: record.route };
+      let release!: () => void;
+      let locked!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const holding = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holder = engine().orders.transaction(async (tx) => {
+        const got = await tx.repo.tryLockIdempotencyKey(scope, record.key);
+        locked();
+        await gate;
+        return got;
+      });
+      await holding;
+      const started = performance.now();
+      const [same, alias, other] = await engine().orders.transaction(async (tx) => [
+        await tx.repo.tryLockIdempotencyKey(scope, record.key),
+        await tx.repo.tryLockIdempotencyKey({ ...scope, route: 'POST /order' }, record.key),
+        await tx.repo.tryLockIdempotencyKey(scope, `${record.key}-other`),
+      ]);
+      const waited = performance.now() - started;
+      release();
+      expect(await holder).toBe(true);
+      await sleep(10);
+      const after = await engine().orders.transaction((tx) =>
+        tx.repo.tryLockIdempotencyKey(scope, record.key),
+      );
+
+      expect([same, alias, other]).toEqual([false, true, true]);
+      expect(waited).toBeLessThan(1_000);
+      expect(after).toBe(true);
     });
   });
 }

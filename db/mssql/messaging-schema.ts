@@ -43,6 +43,10 @@ export function outboxTable(schema: MsSqlSchema) {
       index('outbox_unpublished_idx').on(t.id).where(sql`${t.publishedAt} is null`),
       // Claiming skips a row while an earlier row of its key is leased elsewhere (per-key order).
       index('outbox_unpublished_key_idx').on(t.key, t.id).where(sql`${t.publishedAt} is null`),
+      // Pruning deletes published rows past the retention window, oldest `published_at` first.
+      index('outbox_published_at_idx').on(t.publishedAt).where(sql`${t.publishedAt} is not null`),
+      // Operators list and count parked rows.
+      index('outbox_parked_idx').on(t.id).where(sql`${t.parkedAt} is not null`),
     ],
   );
 }
@@ -56,7 +60,11 @@ export function inboxTable(schema: MsSqlSchema) {
       eventId: uniqueidentifier('event_id').notNull(),
       handledAt: createdAt('handled_at'),
     },
-    (t) => [primaryKey({ name: 'inbox_pkey', columns: [t.consumer, t.eventId] })],
+    (t) => [
+      primaryKey({ name: 'inbox_pkey', columns: [t.consumer, t.eventId] }),
+      // Pruning deletes rows past the dedupe window.
+      index('inbox_handled_at_idx').on(t.handledAt),
+    ],
   );
 }
 
@@ -75,7 +83,11 @@ export function attemptsTable(schema: MsSqlSchema) {
       firstAttemptAt: createdAt('first_attempt_at'),
       lastAttemptAt: createdAt('last_attempt_at'),
     },
-    (t) => [primaryKey({ name: 'consumer_attempts_pkey', columns: [t.consumer, t.eventId] })],
+    (t) => [
+      primaryKey({ name: 'consumer_attempts_pkey', columns: [t.consumer, t.eventId] }),
+      // Pruning deletes the records of events last attempted long ago.
+      index('consumer_attempts_last_attempt_at_idx').on(t.lastAttemptAt),
+    ],
   );
 }
 

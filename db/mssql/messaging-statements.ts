@@ -3,11 +3,11 @@
  * (`messaging-schema.ts`). Each takes the database or transaction first and returns a `Statement`.
  * @module
  */
-import { and, count, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { getTableConfig, type MsSqlColumn } from 'drizzle-orm/mssql-core';
 import type { NewOutboxRecord } from '../../runtime/store.ts';
 import type { MssqlDb } from './connect.ts';
-import type { InboxTable, OutboxTable } from './messaging-schema.ts';
+import type { AttemptsTable, InboxTable, OutboxTable } from './messaging-schema.ts';
 import {
   appLockStatement,
   col,
@@ -21,7 +21,7 @@ import {
 
 /** Rows per `appendOutbox` statement: 5 parameters each, under SQL Server's 2 100-parameter limit. */
 export const OUTBOX_ROWS_PER_STATEMENT = 400;
-/** Ids per `markPublished` / `release` statement, under the 2 100-parameter limit. */
+/** Ids per `markPublished` / `release` / `republish` statement, under the 2 100-parameter limit. */
 export const IDS_PER_STATEMENT = 1000;
 
 /**
@@ -65,39 +65,55 @@ export function recordInboxStatement(db: MssqlDb, inbox: InboxTable, consumer: s
   return insertUnlessExists(db, inbox, { consumer, eventId }, ['consumer', 'eventId']);
 }
 
+/** `lease_owner` is `owner` (no owner: NULL, the rows claimed without one). */
+const ownedBy = (outbox: OutboxTable, owner: string | undefined) =>
+  owner === undefined ? isNull(outbox.leaseOwner) : eq(outbox.leaseOwner, owner);
+
 /**
- * Leases up to `limit` claimable rows, oldest first, in one statement:
+ * Leases up to `limit` claimable rows, oldest first, to `owner`, in one statement:
  *
  * ```sql
  * with [claimable] as (
- *   select top (@limit) … from outbox as [candidate] with (updlock, readpast, rowlock)
- *   where published_at is null and (lease_until is null or lease_until < sysutcdatetime())
+ *   select top (@limit) … from outbox as [candidate] with (updlock, readpast, rowlock, readcommittedlock)
+ *   where published_at is null and parked_at is null
+ *     and (lease_until is null or lease_until < sysutcdatetime())
  *     and not exists (select 1 from outbox as [earlier] where [earlier].key = [candidate].key
  *                     and [earlier].id < [candidate].id and [earlier].published_at is null
- *                     and [earlier].lease_until >= sysutcdatetime())
+ *                     and ([earlier].lease_until >= sysutcdatetime() or [earlier].parked_at is not null))
  *   order by id)
- * update [claimable] set lease_until = dateadd(millisecond, @lease, sysutcdatetime()), attempts = attempts + 1
+ * update [claimable] set lease_until = dateadd(millisecond, @lease, sysutcdatetime()), attempts = attempts + 1,
+ *   lease_owner = @owner
  * output inserted.…
  * ```
  *
  * - `UPDATE TOP (n)` has no `ORDER BY`, so the oldest-first pick is a `TOP … ORDER BY` CTE and the update
  *   goes through it.
- * - `UPDLOCK` makes the pick a locking read (also under READ_COMMITTED_SNAPSHOT) holding U locks no other
- *   claimer can share; `READPAST` skips rows someone else has locked instead of waiting; `ROWLOCK` keeps
- *   those locks on rows. After the statement the lease (`lease_until`, database clock) keeps the rows from
- *   every other relay until it expires or is released.
+ * - `UPDLOCK` makes the pick a locking read holding U locks no other claimer can share; `READPAST` skips rows
+ *   someone else has locked instead of waiting; `ROWLOCK` keeps those locks on rows. `READCOMMITTEDLOCK`
+ *   makes the hint list legal whatever the database's READ_COMMITTED_SNAPSHOT: SQL Server refuses `READPAST`
+ *   in a READ COMMITTED transaction of a database with READ_COMMITTED_SNAPSHOT ON unless the table also has
+ *   `READCOMMITTEDLOCK` (which asks for READ COMMITTED by locking, i.e. what the setting OFF does anyway).
+ *   After the statement the lease (`lease_until`, database clock) keeps the rows from every other relay until
+ *   it expires or its owner releases it.
  * - Per-key order across relays: a row is not claimable while an earlier unpublished row of its key is
- *   leased (by another relay), so relay B never publishes an order's second event before relay A its first.
- *   The `[earlier]` probe deliberately has no `READPAST`: skipping a locked earlier row could miss a lease.
- *   Claims run one at a time per outbox table (`claimLockStatement`), so the probe sees every lease.
+ *   leased (by another relay, or waiting out a failure's retry delay) or parked, so relay B never publishes an
+ *   order's second event before relay A its first. The `[earlier]` probe deliberately has no `READPAST`:
+ *   skipping a locked earlier row could miss a lease. Claims run one at a time per outbox table
+ *   (`claimLockStatement`), so the probe sees every lease.
  */
-export function claimOutboxStatement(db: MssqlDb, outbox: OutboxTable, limit: number, leaseMs: number) {
+export function claimOutboxStatement(
+  db: MssqlDb,
+  outbox: OutboxTable,
+  limit: number,
+  leaseMs: number,
+  owner?: string,
+) {
   const candidate = (column: MsSqlColumn) => sql`[candidate].${col(column)}`;
   const earlier = (column: MsSqlColumn) => sql`[earlier].${col(column)}`;
-  const earlierLeased = sql`select 1 from ${outbox} as [earlier] where ${earlier(outbox.key)} = ${candidate(outbox.key)} and ${earlier(outbox.id)} < ${candidate(outbox.id)} and ${earlier(outbox.publishedAt)} is null and ${earlier(outbox.leaseUntil)} >= sysutcdatetime()`;
+  const earlierHeld = sql`select 1 from ${outbox} as [earlier] where ${earlier(outbox.key)} = ${candidate(outbox.key)} and ${earlier(outbox.id)} < ${candidate(outbox.id)} and ${earlier(outbox.publishedAt)} is null and (${earlier(outbox.leaseUntil)} >= sysutcdatetime() or ${earlier(outbox.parkedAt)} is not null)`;
   return rawStatement(
     db,
-    sql`with [claimable] as (select top (${limit}) ${columnList(outbox, '[candidate].')} from ${outbox} as [candidate] with (updlock, readpast, rowlock) where ${candidate(outbox.publishedAt)} is null and (${candidate(outbox.leaseUntil)} is null or ${candidate(outbox.leaseUntil)} < sysutcdatetime()) and not exists (${earlierLeased}) order by ${candidate(outbox.id)}) update [claimable] set ${col(outbox.leaseUntil)} = dateadd(millisecond, ${leaseMs}, sysutcdatetime()), ${col(outbox.attempts)} = ${col(outbox.attempts)} + 1 output ${columnList(outbox, 'inserted.')}`,
+    sql`with [claimable] as (select top (${limit}) ${columnList(outbox, '[candidate].')} from ${outbox} as [candidate] with (updlock, readpast, rowlock, readcommittedlock) where ${candidate(outbox.publishedAt)} is null and ${candidate(outbox.parkedAt)} is null and (${candidate(outbox.leaseUntil)} is null or ${candidate(outbox.leaseUntil)} < sysutcdatetime()) and not exists (${earlierHeld}) order by ${candidate(outbox.id)}) update [claimable] set ${col(outbox.leaseUntil)} = dateadd(millisecond, ${leaseMs}, sysutcdatetime()), ${col(outbox.attempts)} = ${col(outbox.attempts)} + 1, ${col(outbox.leaseOwner)} = ${sql.param(owner ?? null, outbox.leaseOwner)} output ${columnList(outbox, 'inserted.')}`,
     rowsOf(outbox),
   );
 }
@@ -113,23 +129,120 @@ export function claimLockStatement(db: MssqlDb, outbox: OutboxTable, timeoutMs: 
   return appLockStatement(db, `${schema ?? 'dbo'}.${name}:claim`, 'Transaction', timeoutMs);
 }
 
-/** Marks rows published (idempotent: already published rows keep their first timestamp). */
-export function markPublishedStatement(db: MssqlDb, outbox: OutboxTable, ids: readonly bigint[]) {
+/**
+ * Marks rows published that `owner` holds (idempotent: already published rows keep their first timestamp);
+ * outputs the ids it marked.
+ */
+export function markPublishedStatement(
+  db: MssqlDb,
+  outbox: OutboxTable,
+  ids: readonly bigint[],
+  owner?: string,
+) {
   return db
     .update(outbox)
     .set({ publishedAt: sql`sysutcdatetime()`, leaseUntil: null })
-    .where(and(inArray(outbox.id, [...ids]), isNull(outbox.publishedAt)));
+    .output({ inserted: { id: outbox.id } })
+    .where(and(inArray(outbox.id, [...ids]), isNull(outbox.publishedAt), ownedBy(outbox, owner)));
 }
 
-/** Ends the lease of unpublished rows, so the next claim takes them at once. */
-export function releaseStatement(db: MssqlDb, outbox: OutboxTable, ids: readonly bigint[]) {
+/** Ends `owner`'s lease of unpublished rows, so the next claim takes them at once; outputs the ids. */
+export function releaseStatement(db: MssqlDb, outbox: OutboxTable, ids: readonly bigint[], owner?: string) {
   return db
     .update(outbox)
-    .set({ leaseUntil: null })
-    .where(and(inArray(outbox.id, [...ids]), isNull(outbox.publishedAt)));
+    .set({ leaseUntil: null, leaseOwner: null })
+    .output({ inserted: { id: outbox.id } })
+    .where(and(inArray(outbox.id, [...ids]), isNull(outbox.publishedAt), ownedBy(outbox, owner)));
 }
 
-/** Unpublished rows, leased or not. */
+/**
+ * Charges one failed publish to a row `owner` holds: `failures + 1`, the error, and either a retry delay
+ * (`lease_until` pushed out by `retryInMs`) or, at `parkAfter` failures, `parked_at`. SET expressions read
+ * the row as it was, so `failures + 1` is the new count in both CASEs. Outputs the id and `parked_at`.
+ */
+export function recordFailureStatement(
+  db: MssqlDb,
+  outbox: OutboxTable,
+  failure: { id: bigint; error: string },
+  options: { owner?: string | undefined; retryInMs: number; parkAfter: number },
+) {
+  const parks = sql`${col(outbox.failures)} + 1 >= ${options.parkAfter}`;
+  return db
+    .update(outbox)
+    .set({
+      failures: sql`${col(outbox.failures)} + 1`,
+      lastError: failure.error,
+      parkedAt: sql`case when ${parks} then sysutcdatetime() end`,
+      leaseUntil: sql`case when ${parks} then null else dateadd(millisecond, ${options.retryInMs}, sysutcdatetime()) end`,
+    })
+    .output({ inserted: { id: outbox.id, parkedAt: outbox.parkedAt } })
+    .where(
+      and(
+        eq(outbox.id, failure.id),
+        isNull(outbox.publishedAt),
+        isNull(outbox.parkedAt),
+        ownedBy(outbox, options.owner),
+      ),
+    );
+}
+
+/** Unpublished rows, leased, parked or not. */
 export function pendingCountStatement(db: MssqlDb, outbox: OutboxTable) {
   return db.select({ n: count() }).from(outbox).where(isNull(outbox.publishedAt));
+}
+
+const parked = (outbox: OutboxTable) => and(isNotNull(outbox.parkedAt), isNull(outbox.publishedAt));
+
+/** Parked rows (the filtered index `outbox_parked_idx`). */
+export function parkedCountStatement(db: MssqlDb, outbox: OutboxTable) {
+  return db.select({ n: count() }).from(outbox).where(parked(outbox));
+}
+
+/** Up to `limit` parked rows after `afterId`, in id order. */
+export function listParkedStatement(db: MssqlDb, outbox: OutboxTable, afterId: bigint, limit: number) {
+  return db
+    .select()
+    .top(limit)
+    .from(outbox)
+    .where(and(parked(outbox), gt(outbox.id, afterId)))
+    .orderBy(asc(outbox.id));
+}
+
+/** Unparks rows (these ids, or every parked row) with their failures reset; outputs the ids. */
+export function republishStatement(db: MssqlDb, outbox: OutboxTable, ids: readonly bigint[] | 'all') {
+  return db
+    .update(outbox)
+    .set({ parkedAt: null, failures: 0, leaseUntil: null, leaseOwner: null })
+    .output({ inserted: { id: outbox.id } })
+    .where(ids === 'all' ? parked(outbox) : and(parked(outbox), inArray(outbox.id, [...ids])));
+}
+
+/**
+ * `delete top (@limit)` of outbox rows published before `before`. The explicit `published_at is not null`
+ * matches the filtered index `outbox_published_at_idx`; unpublished (and parked) rows are never touched.
+ */
+export function pruneOutboxStatement(db: MssqlDb, outbox: OutboxTable, before: Date, limit: number) {
+  return rawStatement(
+    db,
+    sql`delete top (${limit}) from ${outbox} where ${col(outbox.publishedAt)} is not null and ${col(outbox.publishedAt)} < ${before}`,
+    rowsAffected,
+  );
+}
+
+/** `delete top (@limit)` of inbox rows handled before `before` (index `inbox_handled_at_idx`). */
+export function pruneInboxStatement(db: MssqlDb, inbox: InboxTable, before: Date, limit: number) {
+  return rawStatement(
+    db,
+    sql`delete top (${limit}) from ${inbox} where ${col(inbox.handledAt)} < ${before}`,
+    rowsAffected,
+  );
+}
+
+/** `delete top (@limit)` of attempt records last attempted before `before` (index on `last_attempt_at`). */
+export function pruneAttemptsStatement(db: MssqlDb, attempts: AttemptsTable, before: Date, limit: number) {
+  return rawStatement(
+    db,
+    sql`delete top (${limit}) from ${attempts} where ${col(attempts.lastAttemptAt)} < ${before}`,
+    rowsAffected,
+  );
 }

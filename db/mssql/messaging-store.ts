@@ -5,17 +5,24 @@
  */
 import type { NewOutboxRecord, OutboxPort, OutboxRecord } from '../../runtime/store.ts';
 import type { MssqlDb } from './connect.ts';
-import type { InboxTable, OutboxTable } from './messaging-schema.ts';
+import type { AttemptsTable, InboxTable, OutboxTable } from './messaging-schema.ts';
 import {
   appendOutboxStatement,
   claimLockStatement,
   claimOutboxStatement,
   IDS_PER_STATEMENT,
+  listParkedStatement,
   markPublishedStatement,
   OUTBOX_ROWS_PER_STATEMENT,
+  parkedCountStatement,
   pendingCountStatement,
+  pruneAttemptsStatement,
+  pruneInboxStatement,
+  pruneOutboxStatement,
+  recordFailureStatement,
   recordInboxStatement,
   releaseStatement,
+  republishStatement,
 } from './messaging-statements.ts';
 
 /** How long a claim waits for another relay's claim on the same table (a claim takes milliseconds). */
@@ -49,10 +56,11 @@ export async function recordInbox(
 /**
  * The relay's port over one outbox table; safe with several relay replicas. A claim is one transaction:
  * the per-table claim lock, then the claim statement (see `claimOutboxStatement` for how rows are picked).
+ * `markPublished`, `release` and `recordFailures` only touch rows the caller's owner id holds.
  */
 export function createOutboxPort(db: MssqlDb, outbox: OutboxTable): OutboxPort {
   return {
-    async claim(limit, leaseMs) {
+    async claim(limit, leaseMs, owner) {
       if (!Number.isInteger(limit) || limit < 1)
         throw new RangeError(`claim: limit must be a positive integer, got ${limit}`);
       const lease = Math.min(MAX_LEASE_MS, Math.max(0, Math.ceil(leaseMs)));
@@ -61,24 +69,81 @@ export function createOutboxPort(db: MssqlDb, outbox: OutboxTable): OutboxPort {
           const status = await claimLockStatement(tx, outbox, CLAIM_LOCK_TIMEOUT_MS).execute();
           if (status < 0)
             throw new Error(`outbox claim: claim lock not granted (sp_getapplock status ${status})`);
-          return claimOutboxStatement(tx, outbox, limit, lease).execute();
+          return claimOutboxStatement(tx, outbox, limit, lease, owner).execute();
         },
         { isolationLevel: 'read committed' },
       );
       // OUTPUT returns rows in no particular order.
-      return rows.map(toOutboxRecord).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return rows.map(toOutboxRecord).sort(byId);
     },
-    async markPublished(ids) {
-      for (const chunk of chunks(ids)) await markPublishedStatement(db, outbox, chunk);
+    async markPublished(ids, owner) {
+      let marked = 0;
+      for (const chunk of chunks(ids))
+        marked += (await markPublishedStatement(db, outbox, chunk, owner)).length;
+      return marked;
     },
-    async release(ids) {
-      for (const chunk of chunks(ids)) await releaseStatement(db, outbox, chunk);
+    async release(ids, owner) {
+      let released = 0;
+      for (const chunk of chunks(ids)) released += (await releaseStatement(db, outbox, chunk, owner)).length;
+      return released;
+    },
+    async recordFailures(failures, { owner, retryInMs, parkAfter }) {
+      const options = {
+        owner,
+        retryInMs: Math.min(MAX_LEASE_MS, Math.max(0, Math.ceil(retryInMs))),
+        parkAfter,
+      };
+      const parked: bigint[] = [];
+      for (const failure of failures) {
+        const [row] = await recordFailureStatement(db, outbox, failure, options);
+        if (row?.inserted.parkedAt != null) parked.push(row.inserted.id);
+      }
+      return parked;
     },
     async pendingCount() {
       const [row] = await pendingCountStatement(db, outbox);
       return row?.n ?? 0;
     },
+    async parkedCount() {
+      const [row] = await parkedCountStatement(db, outbox);
+      return row?.n ?? 0;
+    },
+    async listParked({ limit = 100, afterId = 0n } = {}) {
+      const rows = await listParkedStatement(db, outbox, afterId, limit);
+      return rows.map((row) => ({
+        ...toOutboxRecord(row),
+        parkedAt: row.parkedAt ?? new Date(0),
+        lastError: row.lastError,
+      }));
+    },
+    async republish(target) {
+      if ('all' in target) return (await republishStatement(db, outbox, 'all')).length;
+      let unparked = 0;
+      for (const chunk of chunks(target.ids))
+        unparked += (await republishStatement(db, outbox, chunk)).length;
+      return unparked;
+    },
   };
+}
+
+/** Deletes at most `limit` outbox rows published before `before`; unpublished and parked rows stay. */
+export function pruneOutbox(db: MssqlDb, outbox: OutboxTable, before: Date, limit: number): Promise<number> {
+  return pruneOutboxStatement(db, outbox, before, limit).execute();
+}
+
+/** Deletes at most `limit` inbox rows handled before `before`. */
+export function pruneInbox(db: MssqlDb, inbox: InboxTable, before: Date, limit: number): Promise<number> {
+  return pruneInboxStatement(db, inbox, before, limit).execute();
+}
+
+/** Deletes at most `limit` consumer attempt records last attempted before `before`. */
+export function pruneAttempts(
+  db: MssqlDb,
+  attempts: AttemptsTable,
+  before: Date,
+  limit: number,
+): Promise<number> {
+  return pruneAttemptsStatement(db, attempts, before, limit).execute();
 }
 
 function chunks(ids: readonly bigint[]): bigint[][] {
@@ -86,6 +151,8 @@ function chunks(ids: readonly bigint[]): bigint[][] {
   for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) out.push(ids.slice(i, i + IDS_PER_STATEMENT));
   return out;
 }
+
+const byId = (a: { id: bigint }, b: { id: bigint }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function toOutboxRecord(row: OutboxTable['$inferSelect']): OutboxRecord {
   return {
@@ -97,5 +164,6 @@ function toOutboxRecord(row: OutboxTable['$inferSelect']): OutboxRecord {
     headers: row.headers,
     createdAt: row.createdAt,
     attempts: row.attempts,
+    failures: row.failures,
   };
 }

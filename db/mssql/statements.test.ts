@@ -12,7 +12,7 @@ import { drizzle } from 'drizzle-orm/node-mssql';
 import mssql from 'mssql';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AT, newOrder, notification, outboxRecord, payment, shipment } from '../contract/fixtures.ts';
-import { ordersInbox, ordersOutbox } from '../orders/schema.mssql.ts';
+import { ordersAttempts, ordersInbox, ordersOutbox } from '../orders/schema.mssql.ts';
 import * as orderStatements from '../orders/statements.mssql.ts';
 import { createOrdersStore } from '../orders/store.mssql.ts';
 import * as paymentStatements from '../payments/statements.mssql.ts';
@@ -27,7 +27,18 @@ const ORDER = newOrder({ id: 'ord-Case-1', amountMinor: 2n ** 53n + 1n });
 const UPDATE = { status: 'CONFIRMED', paymentStatus: 'PAID', failureReason: null, updatedAt: AT } as const;
 const EXPECTED = { status: 'PENDING', paymentStatus: 'NOT_PAID' } as const;
 const PAYMENT = payment({ amountMinor: 2n ** 63n - 1n });
-const IDEMPOTENCY = { key: 'idem-1', requestHash: 'h1', orderId: ORDER.id, createdAt: AT };
+const SCOPE = { clientId: '', route: 'POST /orders' };
+const LATER = new Date(AT.getTime() + 86_400_000);
+const IDEMPOTENCY = {
+  ...SCOPE,
+  key: 'idem-1',
+  requestHash: 'h1',
+  orderId: ORDER.id,
+  responseStatus: 201,
+  responseBody: '{"status":"success"}',
+  createdAt: AT,
+  expiresAt: LATER,
+};
 const SHIPMENT = shipment(ORDER.id);
 const NOTIFICATION = notification(ORDER.id);
 
@@ -40,8 +51,14 @@ const STATEMENTS: [string, () => Rendered][] = [
   ['orders.findOrder', () => orderStatements.findOrder(mock, ORDER.id)],
   ['orders.lockOrder', () => orderStatements.lockOrder(mock, ORDER.id)],
   ['orders.updateOrder', () => orderStatements.updateOrder(mock, ORDER.id, EXPECTED, UPDATE)],
-  ['orders.claimIdempotencyKey', () => orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY)],
-  ['orders.findIdempotencyKey', () => orderStatements.findIdempotencyKey(mock, 'idem-1')],
+  ['orders.lockIdempotencyKey', () => orderStatements.lockIdempotencyKey(mock, SCOPE, 'idem-1')],
+  ['orders.findIdempotencyKey', () => orderStatements.findIdempotencyKey(mock, SCOPE, 'idem-1', AT)],
+  [
+    'orders.deleteExpiredIdempotencyKey',
+    () => orderStatements.deleteExpiredIdempotencyKey(mock, SCOPE, 'idem-1', AT),
+  ],
+  ['orders.insertIdempotencyKey', () => orderStatements.insertIdempotencyKey(mock, IDEMPOTENCY)],
+  ['orders.deleteExpiredIdempotencyKeys', () => orderStatements.deleteExpiredIdempotencyKeys(mock, AT, 500)],
   ['orders.insertShipment', () => orderStatements.insertShipment(mock, SHIPMENT)],
   ['orders.findShipment', () => orderStatements.findShipment(mock, ORDER.id)],
   ['orders.insertNotification', () => orderStatements.insertNotification(mock, NOTIFICATION)],
@@ -53,11 +70,27 @@ const STATEMENTS: [string, () => Rendered][] = [
     () => messaging.appendOutboxStatement(mock, ordersOutbox, [outboxRecord(), outboxRecord()]),
   ],
   ['outbox.claimLock', () => messaging.claimLockStatement(mock, ordersOutbox, 10_000)],
-  ['outbox.claim', () => messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_000)],
-  ['outbox.markPublished', () => messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n])],
-  ['outbox.release', () => messaging.releaseStatement(mock, ordersOutbox, [3n])],
+  ['outbox.claim', () => messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_000, 'relay-1')],
+  ['outbox.markPublished', () => messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n], 'relay-1')],
+  ['outbox.release', () => messaging.releaseStatement(mock, ordersOutbox, [3n], 'relay-1')],
+  [
+    'outbox.recordFailure',
+    () =>
+      messaging.recordFailureStatement(
+        mock,
+        ordersOutbox,
+        { id: 4n, error: 'MESSAGE_TOO_LARGE: …' },
+        { owner: 'relay-1', retryInMs: 500, parkAfter: 10 },
+      ),
+  ],
   ['outbox.pendingCount', () => messaging.pendingCountStatement(mock, ordersOutbox)],
+  ['outbox.parkedCount', () => messaging.parkedCountStatement(mock, ordersOutbox)],
+  ['outbox.listParked', () => messaging.listParkedStatement(mock, ordersOutbox, 5n, 100)],
+  ['outbox.republish', () => messaging.republishStatement(mock, ordersOutbox, [6n])],
+  ['outbox.prune', () => messaging.pruneOutboxStatement(mock, ordersOutbox, AT, 1000)],
   ['inbox.record', () => messaging.recordInboxStatement(mock, ordersInbox, 'shipping', randomUUID())],
+  ['inbox.prune', () => messaging.pruneInboxStatement(mock, ordersInbox, AT, 1000)],
+  ['attempts.prune', () => messaging.pruneAttemptsStatement(mock, ordersAttempts, AT, 1000)],
   ['migrations.lock', () => acquireMigrationLockStatement(mock, 120_000)],
   ['migrations.unlock', () => releaseMigrationLockStatement(mock)],
 ];
@@ -89,11 +122,6 @@ describe('SQL Server statements, rendered', () => {
   it('insert-or-nothing: OUTPUT inserted row, NOT EXISTS probe under UPDLOCK, HOLDLOCK on exactly the key', () => {
     const cases: [Rendered, string, string][] = [
       [orderStatements.insertOrder(mock, ORDER), '[orders].[orders]', '\\[existing\\]\\.\\[id\\] = @par8'],
-      [
-        orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY),
-        '[orders].[idempotency_keys]',
-        '\\[existing\\]\\.\\[key\\] = @par4',
-      ],
       [
         orderStatements.insertShipment(mock, SHIPMENT),
         '[orders].[shipments]',
@@ -137,6 +165,48 @@ describe('SQL Server statements, rendered', () => {
     );
   });
 
+  it('an Idempotency-Key is locked by sp_getapplock, owned by the transaction, with @LockTimeout = 0: never a wait', () => {
+    const { sql, params } = render(orderStatements.lockIdempotencyKey(mock, SCOPE, 'idem-1'));
+    expect(sql).toBe(
+      "declare @status int; exec @status = sp_getapplock @Resource = @par0, @LockMode = 'Exclusive', @LockOwner = 'Transaction', @LockTimeout = @par1; select @status as [status]",
+    );
+    // A fixed-length name whatever the key (sp_getapplock truncates at 255), distinct per route and client.
+    expect(params).toEqual([expect.stringMatching(/^orders\.idempotency_keys:[0-9a-f]{64}$/), 0]);
+    const resource = (scope: typeof SCOPE, key: string) =>
+      render(orderStatements.lockIdempotencyKey(mock, scope, key)).params[0];
+    expect(resource(SCOPE, 'k'.repeat(255))).toHaveLength(88);
+    expect(
+      new Set([
+        resource(SCOPE, 'idem-1'),
+        resource({ ...SCOPE, route: 'POST /order' }, 'idem-1'),
+        resource({ ...SCOPE, clientId: 'c-1' }, 'idem-1'),
+        resource(SCOPE, 'idem-2'),
+      ]).size,
+    ).toBe(4);
+  });
+
+  it('idempotency keys: live lookup on the whole key, replace-if-expired, plain insert, bounded prune', () => {
+    const key =
+      '(([orders].[idempotency_keys].[client_id] = @par0) and ([orders].[idempotency_keys].[route] = @par1) and ([orders].[idempotency_keys].[key] = @par2))';
+    const find = render(orderStatements.findIdempotencyKey(mock, SCOPE, 'idem-1', AT));
+    expect(find.sql).toMatch(
+      /^select \[client_id\], \[route\], \[key\], .* from \[orders\]\.\[idempotency_keys\] where /,
+    );
+    expect(find.sql).toContain(`where ((${key}) and ([orders].[idempotency_keys].[expires_at] > @par3))`);
+    expect(find.params).toEqual(['', 'POST /orders', 'idem-1', AT]);
+    expect(render(orderStatements.deleteExpiredIdempotencyKey(mock, SCOPE, 'idem-1', AT))).toEqual({
+      sql: `delete from [orders].[idempotency_keys] where ((${key}) and ([orders].[idempotency_keys].[expires_at] <= @par3))`,
+      params: ['', 'POST /orders', 'idem-1', AT],
+    });
+    const insert = render(orderStatements.insertIdempotencyKey(mock, IDEMPOTENCY));
+    expect(insert.sql).toMatch(/^insert into \[orders\]\.\[idempotency_keys\] \(.*\) values \(/);
+    expect(insert.sql).not.toMatch(/not exists|output/);
+    expect(render(orderStatements.deleteExpiredIdempotencyKeys(mock, AT, 500))).toEqual({
+      sql: 'delete top (@par0) from [orders].[idempotency_keys] where [expires_at] <= @par1',
+      params: [500, AT],
+    });
+  });
+
   it('lockOrder reads the row WITH (UPDLOCK, ROWLOCK)', () => {
     expect(render(orderStatements.lockOrder(mock, ORDER.id))).toEqual({
       sql:
@@ -155,8 +225,8 @@ describe('SQL Server statements, rendered', () => {
     expect(params).toEqual(['CONFIRMED', 'PAID', null, AT, ORDER.id, 'PENDING', 'NOT_PAID']);
   });
 
-  it('the outbox claim is a TOP … ORDER BY CTE with UPDLOCK, READPAST, ROWLOCK, updated through the CTE with OUTPUT', () => {
-    const { sql, params } = render(messaging.claimOutboxStatement(mock, ordersOutbox, 25, 30_000));
+  it('the outbox claim is a TOP … ORDER BY CTE with UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK, updated through the CTE with OUTPUT', () => {
+    const { sql, params } = render(messaging.claimOutboxStatement(mock, ordersOutbox, 25, 30_000, 'relay-1'));
     const columns = [
       'id',
       'event_id',
@@ -168,20 +238,35 @@ describe('SQL Server statements, rendered', () => {
       'published_at',
       'lease_until',
       'attempts',
+      'failures',
+      'last_error',
+      'parked_at',
+      'lease_owner',
     ];
     expect(sql).toBe(
       `with [claimable] as (select top (@par0) ${columns.map((c) => `[candidate].[${c}]`).join(', ')} ` +
-        'from [orders].[outbox] as [candidate] with (updlock, readpast, rowlock) ' +
-        'where [candidate].[published_at] is null and ([candidate].[lease_until] is null or [candidate].[lease_until] < sysutcdatetime()) ' +
+        'from [orders].[outbox] as [candidate] with (updlock, readpast, rowlock, readcommittedlock) ' +
+        'where [candidate].[published_at] is null and [candidate].[parked_at] is null ' +
+        'and ([candidate].[lease_until] is null or [candidate].[lease_until] < sysutcdatetime()) ' +
         'and not exists (select 1 from [orders].[outbox] as [earlier] where [earlier].[key] = [candidate].[key] and [earlier].[id] < [candidate].[id] ' +
-        'and [earlier].[published_at] is null and [earlier].[lease_until] >= sysutcdatetime()) ' +
+        'and [earlier].[published_at] is null and ([earlier].[lease_until] >= sysutcdatetime() or [earlier].[parked_at] is not null)) ' +
         'order by [candidate].[id]) ' +
-        'update [claimable] set [lease_until] = dateadd(millisecond, @par1, sysutcdatetime()), [attempts] = [attempts] + 1 ' +
+        'update [claimable] set [lease_until] = dateadd(millisecond, @par1, sysutcdatetime()), [attempts] = [attempts] + 1, [lease_owner] = @par2 ' +
         `output ${columns.map((c) => `inserted.[${c}]`).join(', ')}`,
     );
-    expect(params).toEqual([25, 30_000]);
+    expect(params).toEqual([25, 30_000, 'relay-1']);
+    // Claimed without an owner id, the lease belongs to "no owner".
+    expect(render(messaging.claimOutboxStatement(mock, ordersOutbox, 1, 1)).params).toEqual([1, 1, null]);
     // The probe for an earlier leased row of the same key must not skip locked rows.
     expect(sql.match(/readpast/g)).toHaveLength(1);
+  });
+
+  it('the claim reads with READCOMMITTEDLOCK, so READPAST is legal with READ_COMMITTED_SNAPSHOT on or off', () => {
+    // READPAST is refused under READ COMMITTED when the database has READ_COMMITTED_SNAPSHOT ON, unless the
+    // table also has READCOMMITTEDLOCK (SQL Server docs, "Table hints", READPAST).
+    const { sql } = render(messaging.claimOutboxStatement(mock, ordersOutbox, 25, 30_000, 'relay-1'));
+    expect(sql).toContain('as [candidate] with (updlock, readpast, rowlock, readcommittedlock) ');
+    expect(sql.match(/with \([^)]*\)/g)).toEqual(['with (updlock, readpast, rowlock, readcommittedlock)']);
   });
 
   it('claims are serialised per outbox table by a transaction-owned application lock', () => {
@@ -223,16 +308,84 @@ describe('SQL Server statements, rendered', () => {
     );
   });
 
-  it('marks published / releases only unpublished rows, and counts unpublished rows', () => {
-    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n]))).toEqual({
-      sql: 'update [orders].[outbox] set [published_at] = sysutcdatetime(), [lease_until] = @par0 where (([orders].[outbox].[id] in (@par1, @par2)) and (([orders].[outbox].[published_at] is null)))',
-      params: [null, 1n, 2n],
+  it('marks published / releases only unpublished rows the caller owns, outputting their ids; counts unpublished rows', () => {
+    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n], 'relay-1'))).toEqual({
+      sql:
+        'update [orders].[outbox] set [published_at] = sysutcdatetime(), [lease_until] = @par0 output INSERTED.[id] ' +
+        'where (([orders].[outbox].[id] in (@par1, @par2)) and (([orders].[outbox].[published_at] is null)) and ([orders].[outbox].[lease_owner] = @par3))',
+      params: [null, 1n, 2n, 'relay-1'],
     });
-    expect(render(messaging.releaseStatement(mock, ordersOutbox, [3n])).sql).toBe(
-      'update [orders].[outbox] set [lease_until] = @par0 where (([orders].[outbox].[id] in (@par1)) and (([orders].[outbox].[published_at] is null)))',
+    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n])).sql).toContain(
+      'and (([orders].[outbox].[lease_owner] is null)))',
     );
+    expect(render(messaging.releaseStatement(mock, ordersOutbox, [3n], 'relay-1'))).toEqual({
+      sql:
+        'update [orders].[outbox] set [lease_until] = @par0, [lease_owner] = @par1 output INSERTED.[id] ' +
+        'where (([orders].[outbox].[id] in (@par2)) and (([orders].[outbox].[published_at] is null)) and ([orders].[outbox].[lease_owner] = @par3))',
+      params: [null, null, 3n, 'relay-1'],
+    });
     expect(render(messaging.pendingCountStatement(mock, ordersOutbox)).sql).toBe(
       'select count(*) from [orders].[outbox] where ([orders].[outbox].[published_at] is null)',
+    );
+  });
+
+  it('a failure is charged in one compare-and-set update: count, error, then a retry delay or parked_at', () => {
+    const { sql, params } = render(
+      messaging.recordFailureStatement(
+        mock,
+        ordersOutbox,
+        { id: 4n, error: 'boom' },
+        { owner: 'relay-1', retryInMs: 500, parkAfter: 10 },
+      ),
+    );
+    // SET expressions all read the row as it was, so `[failures] + 1` is the new count in each CASE.
+    expect(sql).toBe(
+      'update [orders].[outbox] set [lease_until] = case when [failures] + 1 >= @par0 then null else dateadd(millisecond, @par1, sysutcdatetime()) end, ' +
+        '[failures] = [failures] + 1, [last_error] = @par2, [parked_at] = case when [failures] + 1 >= @par3 then sysutcdatetime() end ' +
+        'output INSERTED.[id], INSERTED.[parked_at] ' +
+        'where (([orders].[outbox].[id] = @par4) and (([orders].[outbox].[published_at] is null)) and (([orders].[outbox].[parked_at] is null)) and ([orders].[outbox].[lease_owner] = @par5))',
+    );
+    expect(params).toEqual([10, 500, 'boom', 10, 4n, 'relay-1']);
+  });
+
+  it('parked rows: counted and listed through the filtered index predicate, republished with failures reset', () => {
+    const parked =
+      '(([orders].[outbox].[parked_at] is not null)) and (([orders].[outbox].[published_at] is null))';
+    expect(render(messaging.parkedCountStatement(mock, ordersOutbox)).sql).toBe(
+      `select count(*) from [orders].[outbox] where (${parked})`,
+    );
+    const listed = render(messaging.listParkedStatement(mock, ordersOutbox, 5n, 100));
+    expect(listed.sql).toMatch(
+      /^select top\(@par0\) \[id\], .*\[lease_owner\] from \[orders\]\.\[outbox\] where /,
+    );
+    expect(listed.sql).toContain(
+      `(((${parked})) and ([orders].[outbox].[id] > @par1)) order by [orders].[outbox].[id] asc`,
+    );
+    expect(listed.params).toEqual([100, 5n]);
+    const set =
+      'set [lease_until] = @par0, [failures] = @par1, [parked_at] = @par2, [lease_owner] = @par3 output INSERTED.[id]';
+    expect(render(messaging.republishStatement(mock, ordersOutbox, [6n]))).toEqual({
+      sql: `update [orders].[outbox] ${set} where (((${parked})) and ([orders].[outbox].[id] in (@par4)))`,
+      params: [null, 0, null, null, 6n],
+    });
+    expect(render(messaging.republishStatement(mock, ordersOutbox, 'all')).sql).toBe(
+      `update [orders].[outbox] ${set} where (${parked})`,
+    );
+  });
+
+  it('pruning deletes are bounded (DELETE TOP) and filter on the indexed time column', () => {
+    const outbox = render(messaging.pruneOutboxStatement(mock, ordersOutbox, AT, 1000));
+    // The explicit IS NOT NULL matches the filtered index outbox_published_at_idx; parked rows are unpublished.
+    expect(outbox.sql).toBe(
+      'delete top (@par0) from [orders].[outbox] where [published_at] is not null and [published_at] < @par1',
+    );
+    expect(outbox.params).toEqual([1000, AT]);
+    expect(outbox.params[1]).toBeInstanceOf(Date); // sent as datetime2(7) by the driver
+    expect(render(messaging.pruneInboxStatement(mock, ordersInbox, AT, 10)).sql).toBe(
+      'delete top (@par0) from [orders].[inbox] where [handled_at] < @par1',
+    );
+    expect(render(messaging.pruneAttemptsStatement(mock, ordersAttempts, AT, 10)).sql).toBe(
+      'delete top (@par0) from [orders].[consumer_attempts] where [last_attempt_at] < @par1',
     );
   });
 
@@ -331,31 +484,62 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     expect(await orders.repo.updateOrder(ORDER.id, EXPECTED, UPDATE)).toBe(false);
   });
 
-  it('the other orders methods: idempotency key (duplicate → read back), shipment, notification, list', async () => {
+  it('the other orders methods: shipment, notification, list', async () => {
     rec.respond((q) =>
-      q.sql.startsWith('select [key]')
-        ? { recordset: [[IDEMPOTENCY.key, 'first', ORDER.id, AT]] }
-        : q.sql.startsWith('insert into [orders].[shipments]')
-          ? { recordset: [[ORDER.id, SHIPMENT.trackingId, 'sim-post', AT]] }
-          : q.sql.startsWith('select [id], [order_id]')
-            ? { recordset: [[NOTIFICATION.id.toUpperCase(), ORDER.id, 'payment-failed', 'email', 'm', AT]] }
-            : undefined,
+      q.sql.startsWith('insert into [orders].[shipments]')
+        ? { recordset: [[ORDER.id, SHIPMENT.trackingId, 'sim-post', AT]] }
+        : q.sql.startsWith('select [id], [order_id]')
+          ? { recordset: [[NOTIFICATION.id.toUpperCase(), ORDER.id, 'payment-failed', 'email', 'm', AT]] }
+          : undefined,
     );
-    const claimed = await orders.repo.claimIdempotencyKey(IDEMPOTENCY);
     const shipped = await orders.repo.insertShipment(SHIPMENT);
     const notified = await orders.repo.insertNotification(NOTIFICATION);
     const listed = await orders.repo.listNotifications(ORDER.id);
-    expect(claimed).toEqual({ created: false, record: { ...IDEMPOTENCY, requestHash: 'first' } });
     expect(shipped).toBe(true);
     expect(notified).toBe(false);
     expect(listed[0]?.id).toBe(NOTIFICATION.id); // upper-case GUID from the driver, lower case to the caller
     expect(sent()).toEqual(
       expected(
-        orderStatements.claimIdempotencyKey(mock, IDEMPOTENCY),
-        orderStatements.findIdempotencyKey(mock, IDEMPOTENCY.key),
         orderStatements.insertShipment(mock, SHIPMENT),
         orderStatements.insertNotification(mock, NOTIFICATION),
         orderStatements.listNotifications(mock, ORDER.id),
+      ),
+    );
+  });
+
+  it.each([
+    [0, true],
+    [1, true],
+    [-1, false],
+  ])('tryLockIdempotencyKey: sp_getapplock status %i means %s', async (status, granted) => {
+    rec.respond(() => ({ recordset: [{ status }] }));
+    expect(await orders.transaction((tx) => tx.repo.tryLockIdempotencyKey(SCOPE, 'idem-1'))).toBe(granted);
+    expect(sent()).toEqual(expected(orderStatements.lockIdempotencyKey(mock, SCOPE, 'idem-1')));
+  });
+
+  it('tryLockIdempotencyKey: any other status (-999: e.g. no transaction) is an error, not a "no"', async () => {
+    rec.respond(() => ({ recordset: [{ status: -999 }] }));
+    await expect(orders.repo.tryLockIdempotencyKey(SCOPE, 'idem-1')).rejects.toThrow(/status -999/);
+  });
+
+  it('idempotency keys: find decodes the row; save deletes an expired record, then inserts; prune counts', async () => {
+    const row = ['', 'POST /orders', 'idem-1', 'h1', ORDER.id, 201, '{"status":"success"}', AT, LATER];
+    rec.respond((q) =>
+      q.sql.startsWith('select')
+        ? { recordset: [row] }
+        : q.sql.startsWith('delete top')
+          ? { rowsAffected: [37] }
+          : undefined,
+    );
+    expect(await orders.repo.findIdempotencyKey(SCOPE, 'idem-1', AT)).toEqual(IDEMPOTENCY);
+    await orders.transaction((tx) => tx.repo.saveIdempotencyKey(IDEMPOTENCY));
+    expect(await orders.repo.deleteExpiredIdempotencyKeys(AT, 500)).toBe(37);
+    expect(sent()).toEqual(
+      expected(
+        orderStatements.findIdempotencyKey(mock, SCOPE, 'idem-1', AT),
+        orderStatements.deleteExpiredIdempotencyKey(mock, SCOPE, 'idem-1', AT),
+        orderStatements.insertIdempotencyKey(mock, IDEMPOTENCY),
+        orderStatements.deleteExpiredIdempotencyKeys(mock, AT, 500),
       ),
     );
   });
@@ -426,23 +610,27 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
       published_at: null,
       lease_until: AT,
       attempts: 1,
+      failures: 2,
+      last_error: 'MESSAGE_TOO_LARGE: …',
+      parked_at: null,
+      lease_owner: 'relay-1',
     });
     rec.respond((q) =>
       q.sql.includes('sp_getapplock')
         ? { recordset: [{ status: 0 }] }
         : { recordset: [raw('12', b), raw('7', a)] },
     );
-    const claimed = await orders.outbox.claim(10, 60_000.4);
+    const claimed = await orders.outbox.claim(10, 60_000.4, 'relay-1');
     expect(claimed).toEqual([
-      { ...a, id: 7n, createdAt: AT, attempts: 1 },
-      { ...b, id: 12n, createdAt: AT, attempts: 1 },
+      { ...a, id: 7n, createdAt: AT, attempts: 1, failures: 2 },
+      { ...b, id: 12n, createdAt: AT, attempts: 1, failures: 2 },
     ]);
     expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'query', 'commit']);
     expect(rec.events[0]).toMatchObject({ isolationLevel: mssql.ISOLATION_LEVEL.READ_COMMITTED });
     expect(sent()).toEqual(
       expected(
         messaging.claimLockStatement(mock, ordersOutbox, 10_000),
-        messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_001),
+        messaging.claimOutboxStatement(mock, ordersOutbox, 10, 60_001, 'relay-1'),
       ),
     );
   });
@@ -456,23 +644,100 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     await expect(orders.outbox.claim(0, 1000)).rejects.toThrow(RangeError);
   });
 
-  it('markPublished / release chunk ids by 1 000; empty lists send nothing; pendingCount reads count(*)', async () => {
+  it('markPublished / release chunk ids by 1 000 and count the OUTPUT rows; empty lists send nothing; pendingCount reads count(*)', async () => {
     const ids = Array.from({ length: 2001 }, (_, i) => BigInt(i + 1));
-    await orders.outbox.markPublished(ids);
-    await orders.outbox.markPublished([]);
-    await orders.outbox.release([5n]);
-    await orders.outbox.release([]);
+    rec.respond((q) => (q.sql.startsWith('update') ? { recordset: [['1'], ['2']] } : undefined));
+    expect(await orders.outbox.markPublished(ids, 'relay-1')).toBe(6);
+    expect(await orders.outbox.markPublished([], 'relay-1')).toBe(0);
+    expect(await orders.outbox.release([5n], 'relay-1')).toBe(2);
+    expect(await orders.outbox.release([])).toBe(0);
     expect(sent()).toEqual(
       expected(
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(0, 1000)),
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(1000, 2000)),
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(2000)),
-        messaging.releaseStatement(mock, ordersOutbox, [5n]),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(0, 1000), 'relay-1'),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(1000, 2000), 'relay-1'),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(2000), 'relay-1'),
+        messaging.releaseStatement(mock, ordersOutbox, [5n], 'relay-1'),
       ),
     );
     rec.clear();
     rec.respond(() => ({ recordset: [[3]] }));
     expect(await payments.outbox.pendingCount()).toBe(3);
+  });
+
+  it('recordFailures: one update per row, the parked ones read from OUTPUT; the retry delay is clamped', async () => {
+    rec.respond((q) => (q.params[4] === 8n ? { recordset: [['8', AT]] } : { recordset: [['7', null]] }));
+    const options = { owner: 'relay-1', retryInMs: 250.2, parkAfter: 3 };
+    const parked = await orders.outbox.recordFailures(
+      [
+        { id: 7n, error: 'a' },
+        { id: 8n, error: 'b' },
+      ],
+      options,
+    );
+    expect(parked).toEqual([8n]);
+    const statementOptions = { ...options, retryInMs: 251 };
+    expect(sent()).toEqual(
+      expected(
+        messaging.recordFailureStatement(mock, ordersOutbox, { id: 7n, error: 'a' }, statementOptions),
+        messaging.recordFailureStatement(mock, ordersOutbox, { id: 8n, error: 'b' }, statementOptions),
+      ),
+    );
+    expect(rec.events.every((e) => e.kind === 'query' && e.transaction === 0)).toBe(true);
+  });
+
+  it('listParked decodes rows; republish chunks ids or unparks all; parkedCount reads count(*)', async () => {
+    rec.respond((q) =>
+      q.sql.startsWith('select top')
+        ? {
+            recordset: [
+              ['9', randomUUID().toUpperCase(), 't', 'k', 'v', '{}', AT, null, null, 4, 10, 'boom', AT, null],
+            ],
+          }
+        : q.sql.startsWith('select count')
+          ? { recordset: [[1]] }
+          : { recordset: [['9']] },
+    );
+    const [row] = await orders.outbox.listParked({ limit: 5, afterId: 2n });
+    expect(row).toMatchObject({
+      id: 9n,
+      key: 'k',
+      attempts: 4,
+      failures: 10,
+      lastError: 'boom',
+      parkedAt: AT,
+    });
+    expect(await orders.outbox.parkedCount()).toBe(1);
+    const ids = Array.from({ length: 1001 }, (_, i) => BigInt(i + 1));
+    expect(await orders.outbox.republish({ ids })).toBe(2);
+    expect(await orders.outbox.republish({ all: true })).toBe(1);
+    expect(sent()).toEqual(
+      expected(
+        messaging.listParkedStatement(mock, ordersOutbox, 2n, 5),
+        messaging.parkedCountStatement(mock, ordersOutbox),
+        messaging.republishStatement(mock, ordersOutbox, ids.slice(0, 1000)),
+        messaging.republishStatement(mock, ordersOutbox, ids.slice(1000)),
+        messaging.republishStatement(mock, ordersOutbox, 'all'),
+      ),
+    );
+  });
+
+  it('maintenance.prune: one bounded delete per table, in autocommit, rows affected reported per table', async () => {
+    rec.respond((q) => ({
+      rowsAffected: [q.sql.includes('[outbox]') ? 1000 : q.sql.includes('[inbox]') ? 7 : 0],
+    }));
+    const now = new Date('2026-03-08T12:00:00.123Z');
+    const windows = { outboxMs: 86_400_000, inboxMs: 7 * 86_400_000, attemptsMs: 7 * 86_400_000 };
+    const report = await orders.maintenance!.prune({ now, limit: 1000, windows });
+    expect(report).toEqual({ outbox: 1000, inbox: 7, consumer_attempts: 0, idempotency_keys: 0 });
+    expect(sent()).toEqual(
+      expected(
+        messaging.pruneOutboxStatement(mock, ordersOutbox, new Date('2026-03-07T12:00:00.123Z'), 1000),
+        messaging.pruneInboxStatement(mock, ordersInbox, new Date('2026-03-01T12:00:00.123Z'), 1000),
+        messaging.pruneAttemptsStatement(mock, ordersAttempts, new Date('2026-03-01T12:00:00.123Z'), 1000),
+        orderStatements.deleteExpiredIdempotencyKeys(mock, now, 1000),
+      ),
+    );
+    expect(rec.events.every((e) => e.kind === 'query' && e.transaction === 0)).toBe(true);
   });
 });
 
@@ -485,7 +750,5 @@ it('STATEMENTS covers every exported statement builder', () => {
   const listed = new Set(STATEMENTS.map(([name]) => name));
   for (const name of builders) expect(listed, name).toContain(name);
   const messagingBuilders = Object.entries(messaging).filter(([, v]) => typeof v === 'function').length;
-  expect(STATEMENTS.filter(([n]) => n.startsWith('outbox.') || n.startsWith('inbox.'))).toHaveLength(
-    messagingBuilders,
-  );
+  expect(STATEMENTS.filter(([n]) => /^(outbox|inbox|attempts)\./.test(n))).toHaveLength(messagingBuilders);
 });

@@ -5,7 +5,8 @@
  * Isolation: READ COMMITTED, and the stores are correct whether the database has READ_COMMITTED_SNAPSHOT
  * ON or OFF (nothing assumes either). Every read that decides a write takes its lock explicitly:
  * `UPDLOCK, HOLDLOCK` in insert-or-nothing probes, `UPDLOCK, ROWLOCK` in `lockOrder`, `UPDLOCK, READPAST,
- * ROWLOCK` in the outbox claim, and CAS updates lock the row they change. Those hints force locking reads
+ * ROWLOCK, READCOMMITTEDLOCK` in the outbox claim (READPAST needs READCOMMITTEDLOCK when READ_COMMITTED_SNAPSHOT
+ * is ON), and CAS updates lock the row they change. Those hints force locking reads
  * even when plain reads would use row versions, and a read-back after a lost insert runs after the winner
  * committed (the probe waited for it), so it sees the winner under either setting.
  *
@@ -14,16 +15,26 @@
  * @module
  */
 import { sql } from 'drizzle-orm';
-import type { TransactionalStore } from '../../runtime/store.ts';
+import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
+import { maintenanceFromTasks, windowStart } from '../maintenance.ts';
 import { isMssqlUnavailable } from '../unavailable.ts';
 import { createAttemptsPort } from './attempts-store.ts';
 import type { MssqlDatabase, MssqlDb } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
-import { appendOutbox, createOutboxPort, recordInbox } from './messaging-store.ts';
+import {
+  appendOutbox,
+  createOutboxPort,
+  pruneAttempts,
+  pruneInbox,
+  pruneOutbox,
+  recordInbox,
+} from './messaging-store.ts';
 
 /** A service store over SQL Server. `connection` is exposed for `migrate(store)` and tests. */
 export interface MssqlStore<Repo> extends TransactionalStore<Repo> {
   readonly db: MssqlDb;
+  /** Always there on the store bases: the messaging tables' prune tasks plus the service's `extraPrune`. */
+  readonly maintenance: MaintenancePort;
   readonly connection: Pick<MssqlDatabase, 'config' | 'target'>;
   /** Closes the connection the store was given a `close` for; otherwise does nothing. */
   close(): Promise<void>;
@@ -35,6 +46,8 @@ export interface MssqlStoreOptions<Repo> {
   tables: MessagingTables;
   /** Builds the repository over the database (autocommit) or a transaction. */
   createRepo: (db: MssqlDb) => Repo;
+  /** More prune tasks of the service, run after the messaging tables' (see `PostgresStoreOptions.extraPrune`). */
+  extraPrune?: (repo: Repo) => readonly PruneTask[];
   close?: () => Promise<void>;
 }
 
@@ -42,14 +55,19 @@ export interface MssqlStoreOptions<Repo> {
 export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlStore<Repo> {
   const { connection, tables, createRepo } = options;
   const { db } = connection;
+  const repo = createRepo(db);
   return {
     service: options.service,
     db,
     connection,
-    repo: createRepo(db),
+    repo,
     outbox: createOutboxPort(db, tables.outbox),
     attempts: createAttemptsPort(db, tables.attempts, tables.inbox),
     isUnavailable: isMssqlUnavailable,
+    maintenance: maintenanceFromTasks([
+      ...messagingPruneTasks(db, tables),
+      ...(options.extraPrune?.(repo) ?? []),
+    ]),
     transaction(fn) {
       return db.transaction(
         (tx) =>
@@ -66,6 +84,30 @@ export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlS
     },
     close: options.close ?? (async () => {}),
   };
+}
+
+/**
+ * Pruning of the outbox (published rows), the inbox (past the dedupe window) and consumer attempts: each a
+ * `delete top (@limit)` on its own index, in autocommit (a round's deletes need not be atomic).
+ */
+export function messagingPruneTasks(db: MssqlDb, tables: MessagingTables): PruneTask[] {
+  return [
+    {
+      name: 'outbox',
+      prune: ({ now, limit, windows }) =>
+        pruneOutbox(db, tables.outbox, windowStart(now, windows.outboxMs), limit),
+    },
+    {
+      name: 'inbox',
+      prune: ({ now, limit, windows }) =>
+        pruneInbox(db, tables.inbox, windowStart(now, windows.inboxMs), limit),
+    },
+    {
+      name: 'consumer_attempts',
+      prune: ({ now, limit, windows }) =>
+        pruneAttempts(db, tables.attempts, windowStart(now, windows.attemptsMs), limit),
+    },
+  ];
 }
 
 /** The row that made an insert-or-nothing a no-op; missing only if it was deleted in between. */

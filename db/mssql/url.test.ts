@@ -121,7 +121,7 @@ describe('toPoolConfig / describeTarget', () => {
       password: 'pw',
       connectionTimeout: 15_000,
       requestTimeout: 15_000,
-      pool: { min: 0, max: 4, idleTimeoutMillis: 30_000 },
+      pool: { min: 0, max: 4, idleTimeoutMillis: 30_000, acquireTimeoutMillis: 5_000 },
       options: { encrypt: true, trustServerCertificate: true, useUTC: true, appName: 'orderflow' },
     });
   });

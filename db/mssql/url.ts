@@ -149,7 +149,13 @@ export function toPoolConfig(
     ...(target.password !== undefined ? { password: target.password } : {}),
     connectionTimeout: overrides.connectTimeoutMs ?? target.connectTimeoutMs,
     requestTimeout: target.requestTimeoutMs,
-    pool: { min: 0, max: overrides.poolMax ?? target.poolMax, idleTimeoutMillis: 30_000 },
+    pool: {
+      min: 0,
+      max: overrides.poolMax ?? target.poolMax,
+      idleTimeoutMillis: 30_000,
+      // An exhausted pool fails within 5 s (a TimeoutError the store classifies as unavailable) instead of queueing forever.
+      acquireTimeoutMillis: 5_000,
+    },
     options: {
       encrypt: target.encrypt,
       trustServerCertificate: target.trustServerCertificate,

@@ -36,12 +36,31 @@ export interface Notification {
   createdAt: Date;
 }
 
-export interface IdempotencyRecord {
+/**
+ * Where an `Idempotency-Key` applies: the same key in another scope is another key.
+ * @example { clientId: '', route: 'POST /orders' }
+ */
+export interface IdempotencyScope {
+  /** Whose key it is; `''` while requests carry no client identity. At most 128 characters. */
+  clientId: string;
+  /** Method and route template, e.g. `POST /orders` (the alias `POST /order` is another route). At most 64. */
+  route: string;
+}
+
+export interface IdempotencyRecord extends IdempotencyScope {
   key: string;
-  /** Hash of the request body the key was first used with. */
+  /** Hash of the request the key was first used with. */
   requestHash: string;
   orderId: string;
+  /**
+   * The first answer: its status and its JSON body as sent. `null` only on keys recorded before answers
+   * were stored (migration `…_idempotency_keys_scope_expiry_response`).
+   */
+  responseStatus: number | null;
+  responseBody: string | null;
   createdAt: Date;
+  /** From this instant on the key is unused: a request with it runs anew. */
+  expiresAt: Date;
 }
 
 /** A forward-only change of an order, applied by compare-and-set on the current values. */
@@ -71,8 +90,24 @@ export interface OrdersRepo {
     update: OrderUpdate,
   ): Promise<boolean>;
 
-  /** Inserts the key unless present; returns the stored record and whether this call created it. */
-  claimIdempotencyKey(record: IdempotencyRecord): Promise<{ created: boolean; record: IdempotencyRecord }>;
+  /**
+   * Takes the lock of `(scope, key)` until the transaction ends, without waiting: false when another
+   * transaction holds it (a request with that key is in flight). Only meaningful inside a transaction.
+   */
+  tryLockIdempotencyKey(scope: IdempotencyScope, key: string): Promise<boolean>;
+  /** The key's record unless it has expired at `now` (`expiresAt <= now`). */
+  findIdempotencyKey(scope: IdempotencyScope, key: string, now: Date): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Stores the record, replacing an expired record of the same key (one expired at `record.createdAt`).
+   * Call it holding the key's lock; a live record of the same key is an error.
+   */
+  saveIdempotencyKey(record: IdempotencyRecord): Promise<void>;
+  /**
+   * Deletes at most `limit` keys that expired at or before `before` (pass the current time: a key's window
+   * is in its `expiresAt`) and returns how many it deleted; a live key is never deleted. For a pruning job:
+   * call it until it returns less than `limit`. Uses `idempotency_keys_expires_at_idx`.
+   */
+  deleteExpiredIdempotencyKeys(before: Date, limit: number): Promise<number>;
 
   /** One shipment per order: returns false (and writes nothing) when the order already has one. */
   insertShipment(shipment: Shipment): Promise<boolean>;

@@ -4,7 +4,7 @@
  * the migrations in `db/migrations/mssql/orders` from this file (`npm run db:generate:mssql`).
  * @module
  */
-import { check, mssqlSchema, nvarchar, unique } from 'drizzle-orm/mssql-core';
+import { check, index, int, mssqlSchema, nvarchar, primaryKey, unique } from 'drizzle-orm/mssql-core';
 import {
   ORDER_STATUSES,
   type OrderStatus,
@@ -75,13 +75,32 @@ export const notifications = ordersSchema.table(
   ],
 );
 
-/** `Idempotency-Key` → the order the first request created. No foreign key: the key is claimed before the order is written. */
-export const idempotencyKeys = ordersSchema.table('idempotency_keys', {
-  key: binaryText('key', 255).primaryKey(),
-  requestHash: nvarchar('request_hash', { length: 128 }).notNull(),
-  orderId: orderIdColumn('order_id'),
-  createdAt: createdAt(),
-});
+/**
+ * `Idempotency-Key`s, as in `schema.pg.ts`. The primary key is (128 + 64 + 255) nvarchar characters = 894
+ * bytes, under SQL Server's 900-byte limit for a clustered index key: widen a column only with that in mind.
+ */
+export const idempotencyKeys = ordersSchema.table(
+  'idempotency_keys',
+  {
+    /** Whose key it is; '' while requests carry no client identity. */
+    clientId: binaryText('client_id', 128).notNull().default(''),
+    /** Method and route template, e.g. `POST /orders`. */
+    route: binaryText('route', 64).notNull(),
+    key: binaryText('key', 255).notNull(),
+    requestHash: nvarchar('request_hash', { length: 128 }).notNull(),
+    orderId: orderIdColumn('order_id'),
+    /** The first answer's status and JSON body, byte for byte. NULL only on keys migrated from before. */
+    responseStatus: int('response_status'),
+    responseBody: nvarchar('response_body', { length: 'max' }),
+    createdAt: createdAt(),
+    /** From this instant the key is unused: a request with it runs anew, and the row may be pruned. */
+    expiresAt: utcDatetime('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [t.clientId, t.route, t.key] }),
+    index('idempotency_keys_expires_at_idx').on(t.expiresAt),
+  ],
+);
 
 export const ordersOutbox = outboxTable(ordersSchema);
 export const ordersInbox = inboxTable(ordersSchema);

@@ -4,7 +4,17 @@
  * in `db/migrations/postgres/orders` from this file (`npm run db:generate`).
  * @module
  */
-import { check, pgSchema, text, unique, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  check,
+  index,
+  integer,
+  pgSchema,
+  primaryKey,
+  text,
+  unique,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
 import {
   ORDER_STATUSES,
   type OrderStatus,
@@ -75,13 +85,35 @@ export const notifications = ordersSchema.table(
   ],
 );
 
-/** `Idempotency-Key` → the order the first request created. No foreign key: the key is claimed before the order is written. */
-export const idempotencyKeys = ordersSchema.table('idempotency_keys', {
-  key: varchar('key', { length: 255 }).primaryKey(),
-  requestHash: varchar('request_hash', { length: 128 }).notNull(),
-  orderId: orderIdColumn('order_id'),
-  createdAt: createdAt(),
-});
+/**
+ * `Idempotency-Key`s: per scope (client, route) and key, the request it was first used with and the answer
+ * that request got, as sent, until `expires_at` (see functions/create-order/README.md). Written in the same
+ * transaction as the order, so a request that fails leaves no key. No foreign key: the order id may be one
+ * that existed before the key.
+ */
+export const idempotencyKeys = ordersSchema.table(
+  'idempotency_keys',
+  {
+    /** Whose key it is; '' while requests carry no client identity. */
+    clientId: varchar('client_id', { length: 128 }).notNull().default(''),
+    /** Method and route template, e.g. `POST /orders`. */
+    route: varchar('route', { length: 64 }).notNull(),
+    key: varchar('key', { length: 255 }).notNull(),
+    requestHash: varchar('request_hash', { length: 128 }).notNull(),
+    orderId: orderIdColumn('order_id'),
+    /** The first answer's status and JSON body (text, not jsonb: kept byte for byte). NULL only on keys migrated from before. */
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: createdAt(),
+    /** From this instant the key is unused: a request with it runs anew, and the row may be pruned. */
+    expiresAt: timestamptz('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [t.clientId, t.route, t.key] }),
+    // deleteExpiredIdempotencyKeys: a range scan over what has expired, not the whole table.
+    index('idempotency_keys_expires_at_idx').on(t.expiresAt),
+  ],
+);
 
 export const ordersOutbox = outboxTable(ordersSchema);
 export const ordersInbox = inboxTable(ordersSchema);

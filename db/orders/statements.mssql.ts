@@ -3,10 +3,28 @@
  * them, `db/mssql/statements.test.ts` renders them. Each takes the database or transaction first.
  * @module
  */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { MssqlDb } from '../mssql/connect.ts';
-import { col, columnList, insertUnlessExists, rawStatement, rowsOf } from '../mssql/statement.ts';
-import type { IdempotencyRecord, NewOrder, Notification, Order, OrderUpdate, Shipment } from './repo.ts';
+import {
+  appLockStatement,
+  col,
+  columnList,
+  insertUnlessExists,
+  rawStatement,
+  rowsAffected,
+  rowsOf,
+  type Statement,
+} from '../mssql/statement.ts';
+import { idempotencyLockResource } from './idempotency-lock.ts';
+import type {
+  IdempotencyRecord,
+  IdempotencyScope,
+  NewOrder,
+  Notification,
+  Order,
+  OrderUpdate,
+  Shipment,
+} from './repo.ts';
 import { idempotencyKeys, notifications, orders, shipments } from './schema.mssql.ts';
 
 /** A new order, PENDING and NOT_PAID, unless one with its id exists. Outputs the inserted row (none on a duplicate). */
@@ -65,11 +83,45 @@ export const updateOrder = (
       ),
     );
 
-export const claimIdempotencyKey = (db: MssqlDb, record: IdempotencyRecord) =>
-  insertUnlessExists(db, idempotencyKeys, record, ['key']);
+/**
+ * `sp_getapplock` on the key's resource, owned by the transaction, with `@LockTimeout = 0`: granted (0) or
+ * not (-1, another transaction holds it) at once, never a wait. Released when the transaction ends.
+ */
+export const lockIdempotencyKey = (db: MssqlDb, scope: IdempotencyScope, key: string): Statement<number> =>
+  appLockStatement(db, idempotencyLockResource(scope, key), 'Transaction', 0);
 
-export const findIdempotencyKey = (db: MssqlDb, key: string) =>
-  db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
+const sameKey = (scope: IdempotencyScope, key: string) =>
+  and(
+    eq(idempotencyKeys.clientId, scope.clientId),
+    eq(idempotencyKeys.route, scope.route),
+    eq(idempotencyKeys.key, key),
+  );
+
+/** The key's record unless expired at `now`. A plain read: every writer of a key holds its applock. */
+export const findIdempotencyKey = (db: MssqlDb, scope: IdempotencyScope, key: string, now: Date) =>
+  db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(sameKey(scope, key), gt(idempotencyKeys.expiresAt, now)));
+
+/** Removes the key's record if it expired at `at` (before a new record of the same key is inserted). */
+export const deleteExpiredIdempotencyKey = (db: MssqlDb, scope: IdempotencyScope, key: string, at: Date) =>
+  db.delete(idempotencyKeys).where(and(sameKey(scope, key), lte(idempotencyKeys.expiresAt, at)));
+
+/** A plain insert: under the key's applock no other writer exists, so a duplicate is an error (2627). */
+export const insertIdempotencyKey = (db: MssqlDb, record: IdempotencyRecord) =>
+  db.insert(idempotencyKeys).values(record);
+
+/**
+ * `DELETE TOP (@limit) … WHERE expires_at <= @before` over `idempotency_keys_expires_at_idx`; outputs the
+ * number of rows deleted. `TOP` without `ORDER BY` picks any expired rows, which is all a pruner needs.
+ */
+export const deleteExpiredIdempotencyKeys = (db: MssqlDb, before: Date, limit: number): Statement<number> =>
+  rawStatement(
+    db,
+    sql`delete top (${sql.param(limit)}) from ${idempotencyKeys} where ${col(idempotencyKeys.expiresAt)} <= ${sql.param(before, idempotencyKeys.expiresAt)}`,
+    rowsAffected,
+  );
 
 /** One shipment per order: the key is the order id; a reused tracking id still fails (unique constraint). */
 export const insertShipment = (db: MssqlDb, shipment: Shipment) =>

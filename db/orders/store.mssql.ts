@@ -34,11 +34,22 @@ export function ordersRepo(db: MssqlDb): OrdersRepo {
       const updated = await statements.updateOrder(db, id, expected, update);
       return updated.length > 0;
     },
-    async claimIdempotencyKey(record) {
-      const [created] = await statements.claimIdempotencyKey(db, record);
-      if (created) return { created: true, record: created };
-      const [existing] = await statements.findIdempotencyKey(db, record.key);
-      return { created: false, record: mustExist(existing, 'idempotency key', record.key) };
+    async tryLockIdempotencyKey(scope, key) {
+      const status = await statements.lockIdempotencyKey(db, scope, key).execute();
+      if (status === -1) return false; // timed out at once: another transaction holds it
+      if (status < 0) throw new Error(`idempotency key lock: sp_getapplock status ${status}`);
+      return true;
+    },
+    async findIdempotencyKey(scope, key, now) {
+      const [row] = await statements.findIdempotencyKey(db, scope, key, now);
+      return row;
+    },
+    async saveIdempotencyKey(record) {
+      await statements.deleteExpiredIdempotencyKey(db, record, record.key, record.createdAt);
+      await statements.insertIdempotencyKey(db, record);
+    },
+    deleteExpiredIdempotencyKeys(before, limit) {
+      return statements.deleteExpiredIdempotencyKeys(db, before, limit).execute();
     },
     async insertShipment(shipment) {
       const inserted = await statements.insertShipment(db, shipment);
@@ -74,6 +85,10 @@ export function createOrdersStore(
     connection,
     tables: { outbox: ordersOutbox, inbox: ordersInbox, attempts: ordersAttempts },
     createRepo: ordersRepo,
+    // Expired Idempotency-Keys go with the pruning round; each row carries its own expiry.
+    extraPrune: (repo) => [
+      { name: 'idempotency_keys', prune: ({ now, limit }) => repo.deleteExpiredIdempotencyKeys(now, limit) },
+    ],
     ...options,
   });
 }

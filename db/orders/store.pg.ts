@@ -7,10 +7,11 @@
  * the follow-up read sees the winner, because a conflicting insert waits for the other transaction to commit.
  * @module
  */
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { PgDatabase } from '../postgres/connect.ts';
 import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
-import type { Order, OrdersRepo } from './repo.ts';
+import { idempotencyAdvisoryLockKey } from './idempotency-lock.ts';
+import type { IdempotencyScope, Order, OrdersRepo } from './repo.ts';
 import {
   idempotencyKeys,
   notifications,
@@ -67,15 +68,37 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
         .returning({ id: orders.id });
       return updated.length > 0;
     },
-    async claimIdempotencyKey(record) {
-      const [created] = await db
-        .insert(idempotencyKeys)
-        .values(record)
-        .onConflictDoNothing({ target: idempotencyKeys.key })
-        .returning();
-      if (created) return { created: true, record: created };
-      const [existing] = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, record.key));
-      return { created: false, record: mustExist(existing, 'idempotency key', record.key) };
+    async tryLockIdempotencyKey(scope, key) {
+      const lockKey = idempotencyAdvisoryLockKey(scope, key);
+      // Both drivers (pg, PGlite) answer `{ rows }`.
+      const result = (await db.execute(
+        sql`select pg_try_advisory_xact_lock(${lockKey}::bigint) as locked`,
+      )) as unknown as { rows: { locked: boolean }[] };
+      return result.rows[0]?.locked === true;
+    },
+    async findIdempotencyKey(scope, key, now) {
+      const [row] = await db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(sameKey(scope, key), gt(idempotencyKeys.expiresAt, now)));
+      return row;
+    },
+    async saveIdempotencyKey(record) {
+      await db
+        .delete(idempotencyKeys)
+        .where(and(sameKey(record, record.key), lte(idempotencyKeys.expiresAt, record.createdAt)));
+      await db.insert(idempotencyKeys).values(record);
+    },
+    async deleteExpiredIdempotencyKeys(before, limit) {
+      // Bounded: the ctids of at most `limit` expired rows, skipping rows another transaction holds (a
+      // request replacing that expired key), then one delete by ctid.
+      const deleted = await db
+        .delete(idempotencyKeys)
+        .where(
+          sql`ctid = any(array(select ctid from ${idempotencyKeys} where ${lte(idempotencyKeys.expiresAt, before)} limit ${limit} for update skip locked))`,
+        )
+        .returning({ key: idempotencyKeys.key });
+      return deleted.length;
     },
     async insertShipment(shipment) {
       const inserted = await db
@@ -107,6 +130,14 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
   };
 }
 
+function sameKey(scope: IdempotencyScope, key: string) {
+  return and(
+    eq(idempotencyKeys.clientId, scope.clientId),
+    eq(idempotencyKeys.route, scope.route),
+    eq(idempotencyKeys.key, key),
+  );
+}
+
 /**
  * The orders store. Pass `close` to let `store.close()` close the connection it runs on.
  * @example
@@ -123,6 +154,10 @@ export function createOrdersStore(
     db,
     tables: { outbox: ordersOutbox, inbox: ordersInbox, attempts: ordersAttempts },
     createRepo: ordersRepo,
+    // Expired Idempotency-Keys go with the pruning round; each row carries its own expiry.
+    extraPrune: (repo) => [
+      { name: 'idempotency_keys', prune: ({ now, limit }) => repo.deleteExpiredIdempotencyKeys(now, limit) },
+    ],
     ...options,
   });
 }

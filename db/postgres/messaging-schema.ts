@@ -49,6 +49,10 @@ export function outboxTable(schema: PgSchema) {
       index('outbox_unpublished_idx').on(t.id).where(sql`${t.publishedAt} is null`),
       // Claiming skips a row while an earlier row of its key is leased elsewhere (per-key order).
       index('outbox_unpublished_key_idx').on(t.key, t.id).where(sql`${t.publishedAt} is null`),
+      // Pruning deletes published rows past the retention window, oldest `published_at` first.
+      index('outbox_published_at_idx').on(t.publishedAt).where(sql`${t.publishedAt} is not null`),
+      // Operators list and count parked rows.
+      index('outbox_parked_idx').on(t.id).where(sql`${t.parkedAt} is not null`),
     ],
   );
 }
@@ -62,7 +66,11 @@ export function inboxTable(schema: PgSchema) {
       eventId: uuid('event_id').notNull(),
       handledAt: createdAt('handled_at'),
     },
-    (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
+    (t) => [
+      primaryKey({ columns: [t.consumer, t.eventId] }),
+      // Pruning deletes rows past the dedupe window.
+      index('inbox_handled_at_idx').on(t.handledAt),
+    ],
   );
 }
 
@@ -81,7 +89,11 @@ export function attemptsTable(schema: PgSchema) {
       firstAttemptAt: createdAt('first_attempt_at'),
       lastAttemptAt: createdAt('last_attempt_at'),
     },
-    (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
+    (t) => [
+      primaryKey({ columns: [t.consumer, t.eventId] }),
+      // Pruning deletes the records of events last attempted long ago.
+      index('consumer_attempts_last_attempt_at_idx').on(t.lastAttemptAt),
+    ],
   );
 }
 

@@ -3,7 +3,22 @@
  * Each query function takes the database (or transaction) first.
  * @module
  */
-import { and, asc, count, eq, getTableName, gte, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  count,
+  eq,
+  getTableName,
+  gt,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  notExists,
+  or,
+  sql,
+} from 'drizzle-orm';
 import { alias, getTableConfig } from 'drizzle-orm/pg-core';
 import type { AttemptsPort, NewOutboxRecord, OutboxPort, OutboxRecord } from '../../runtime/store.ts';
 import type { PgDatabase } from './connect.ts';
@@ -65,28 +80,47 @@ export async function recordInboxMany(
   return new Set(inserted.map((row) => row.eventId));
 }
 
+/** How the outbox port runs its claim transaction; the store base passes its own transaction config. */
+export interface OutboxPortOptions {
+  /** `{ isolationLevel: 'read committed' }` on a server; undefined on PGlite (one connection, the default). */
+  transactionConfig?: { isolationLevel: 'read committed' } | undefined;
+}
+
 /**
  * The relay's port over one outbox table. Several relays (replicas) may share it:
- * - a row is claimable when unpublished and not leased (or its lease expired); claiming leases it;
+ * - a row is claimable when unpublished, not parked and not leased (or its lease expired); claiming leases it
+ *   to the caller's owner id;
  * - **per-key order across relays**: a row is not claimable while an earlier unpublished row of the same
- *   key is leased by someone else — otherwise relay B could publish an order's second event before relay A
- *   publishes its first;
+ *   key is leased (by a relay, or waiting out a failure's retry delay) or parked — otherwise relay B could
+ *   publish an order's second event before relay A publishes its first;
  * - claims are serialised by a transaction-scoped advisory lock per outbox table, so the check above sees
- *   every committed lease (a claim is one short statement; publishing happens outside it).
+ *   every committed lease (a claim is one short statement; publishing happens outside it). The claim
+ *   transaction runs at READ COMMITTED on a server whatever its default: at REPEATABLE READ a claim that waited
+ *   for the lock would still see its old snapshot and fail with 40001 on the rows the previous claim leased;
+ * - `markPublished`, `release` and `recordFailures` only touch rows the caller's owner id holds.
  * Lease times use the database clock, so relays on different hosts agree.
  */
-export function createOutboxPort(db: PgDatabase, outbox: OutboxTable): OutboxPort {
+export function createOutboxPort(
+  db: PgDatabase,
+  outbox: OutboxTable,
+  options: OutboxPortOptions = {},
+): OutboxPort {
   const { schema } = getTableConfig(outbox);
   const lockName = `${schema ?? 'public'}.${getTableName(outbox)}:claim`;
   const earlier = alias(outbox, 'earlier');
+  /** Rows whose lease `owner` holds (no owner: rows claimed without one). */
+  const ownedBy = (owner: string | undefined) =>
+    owner === undefined ? isNull(outbox.leaseOwner) : eq(outbox.leaseOwner, owner);
+  const unpublished = isNull(outbox.publishedAt);
+  const parked = and(isNotNull(outbox.parkedAt), unpublished);
   return {
-    async claim(limit, leaseMs) {
+    async claim(limit, leaseMs, owner) {
       if (!Number.isInteger(limit) || limit < 1)
         throw new RangeError(`claim: limit must be a positive integer, got ${limit}`);
       const lease = Math.max(0, Math.ceil(leaseMs));
       const rows = await db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${lockName}))`);
-        const earlierLeased = tx
+        const earlierHeld = tx
           .select({ one: sql`1` })
           .from(earlier)
           .where(
@@ -94,7 +128,7 @@ export function createOutboxPort(db: PgDatabase, outbox: OutboxTable): OutboxPor
               eq(earlier.key, outbox.key),
               lt(earlier.id, outbox.id),
               isNull(earlier.publishedAt),
-              gte(earlier.leaseUntil, sql`now()`),
+              or(gte(earlier.leaseUntil, sql`now()`), isNotNull(earlier.parkedAt)),
             ),
           );
         const claimable = tx
@@ -102,9 +136,10 @@ export function createOutboxPort(db: PgDatabase, outbox: OutboxTable): OutboxPor
           .from(outbox)
           .where(
             and(
-              isNull(outbox.publishedAt),
+              unpublished,
+              isNull(outbox.parkedAt),
               or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, sql`now()`)),
-              notExists(earlierLeased),
+              notExists(earlierHeld),
             ),
           )
           .orderBy(asc(outbox.id))
@@ -115,32 +150,141 @@ export function createOutboxPort(db: PgDatabase, outbox: OutboxTable): OutboxPor
           .set({
             leaseUntil: sql`now() + ${lease}::integer * interval '1 millisecond'`,
             attempts: sql`${outbox.attempts} + 1`,
+            leaseOwner: owner ?? null,
           })
           .where(inArray(outbox.id, claimable))
           .returning();
-      });
-      return rows.map(toOutboxRecord).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      }, options.transactionConfig);
+      return rows.map(toOutboxRecord).sort(byId);
     },
-    async markPublished(ids) {
-      if (ids.length === 0) return;
-      await db
+    async markPublished(ids, owner) {
+      if (ids.length === 0) return 0;
+      const marked = await db
         .update(outbox)
         .set({ publishedAt: sql`now()`, leaseUntil: null })
-        .where(and(inArray(outbox.id, [...ids]), isNull(outbox.publishedAt)));
+        .where(and(inArray(outbox.id, [...ids]), unpublished, ownedBy(owner)))
+        .returning({ id: outbox.id });
+      return marked.length;
     },
-    async release(ids) {
-      if (ids.length === 0) return;
-      await db
+    async release(ids, owner) {
+      if (ids.length === 0) return 0;
+      const released = await db
         .update(outbox)
-        .set({ leaseUntil: null })
-        .where(and(inArray(outbox.id, [...ids]), isNull(outbox.publishedAt)));
+        .set({ leaseUntil: null, leaseOwner: null })
+        .where(and(inArray(outbox.id, [...ids]), unpublished, ownedBy(owner)))
+        .returning({ id: outbox.id });
+      return released.length;
+    },
+    async recordFailures(failures, { owner, retryInMs, parkAfter }) {
+      const retry = Math.max(0, Math.ceil(retryInMs));
+      const parks = sql`${outbox.failures} + 1 >= ${parkAfter}::integer`;
+      const parkedIds: bigint[] = [];
+      for (const { id, error } of failures) {
+        const [row] = await db
+          .update(outbox)
+          .set({
+            failures: sql`${outbox.failures} + 1`,
+            lastError: error,
+            parkedAt: sql`case when ${parks} then now() end`,
+            leaseUntil: sql`case when ${parks} then null else now() + ${retry}::integer * interval '1 millisecond' end`,
+          })
+          .where(and(eq(outbox.id, id), unpublished, isNull(outbox.parkedAt), ownedBy(owner)))
+          .returning({ id: outbox.id, parkedAt: outbox.parkedAt });
+        if (row?.parkedAt != null) parkedIds.push(row.id);
+      }
+      return parkedIds;
     },
     async pendingCount() {
-      const [row] = await db.select({ n: count() }).from(outbox).where(isNull(outbox.publishedAt));
+      const [row] = await db.select({ n: count() }).from(outbox).where(unpublished);
       return row?.n ?? 0;
+    },
+    async parkedCount() {
+      const [row] = await db.select({ n: count() }).from(outbox).where(parked);
+      return row?.n ?? 0;
+    },
+    async listParked({ limit = 100, afterId = 0n } = {}) {
+      const rows = await db
+        .select()
+        .from(outbox)
+        .where(and(parked, gt(outbox.id, afterId)))
+        .orderBy(asc(outbox.id))
+        .limit(limit);
+      return rows.map((row) => ({
+        ...toOutboxRecord(row),
+        parkedAt: row.parkedAt ?? new Date(0),
+        lastError: row.lastError,
+      }));
+    },
+    async republish(target) {
+      if ('ids' in target && target.ids.length === 0) return 0;
+      const rows = await db
+        .update(outbox)
+        .set({ parkedAt: null, failures: 0, leaseUntil: null, leaseOwner: null })
+        .where('ids' in target ? and(parked, inArray(outbox.id, [...target.ids])) : parked)
+        .returning({ id: outbox.id });
+      return rows.length;
     },
   };
 }
+
+/**
+ * Deletes at most `limit` outbox rows published before `before`: the ids come from an index range scan on
+ * the partial index `outbox_published_at_idx` (published rows only), so unpublished rows — parked ones
+ * included — are never candidates. Returns the statement; {@link pruneOutbox} runs it.
+ */
+export function pruneOutboxQuery(db: PgDatabase, outbox: OutboxTable, before: Date, limit: number) {
+  const doomed = db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, before)))
+    .limit(limit);
+  return db.delete(outbox).where(inArray(outbox.id, doomed)).returning({ id: outbox.id });
+}
+
+/** Deletes at most `limit` inbox rows handled before `before` (index `inbox_handled_at_idx`), by primary key. */
+export function pruneInboxQuery(db: PgDatabase, inbox: InboxTable, before: Date, limit: number) {
+  const doomed = alias(inbox, 'doomed');
+  const keys = db
+    .select({ consumer: doomed.consumer, eventId: doomed.eventId })
+    .from(doomed)
+    .where(lt(doomed.handledAt, before))
+    .limit(limit);
+  return db
+    .delete(inbox)
+    .where(sql`(${inbox.consumer}, ${inbox.eventId}) in (${keys})`)
+    .returning({ consumer: inbox.consumer });
+}
+
+/** Deletes at most `limit` attempt records last attempted before `before` (index on `last_attempt_at`), by key. */
+export function pruneAttemptsQuery(db: PgDatabase, attempts: AttemptsTable, before: Date, limit: number) {
+  const doomed = alias(attempts, 'doomed');
+  const keys = db
+    .select({ consumer: doomed.consumer, eventId: doomed.eventId })
+    .from(doomed)
+    .where(lt(doomed.lastAttemptAt, before))
+    .limit(limit);
+  return db
+    .delete(attempts)
+    .where(sql`(${attempts.consumer}, ${attempts.eventId}) in (${keys})`)
+    .returning({ consumer: attempts.consumer });
+}
+
+/** Runs {@link pruneOutboxQuery}; returns how many rows it deleted. */
+export async function pruneOutbox(db: PgDatabase, outbox: OutboxTable, before: Date, limit: number) {
+  return (await pruneOutboxQuery(db, outbox, before, limit)).length;
+}
+
+/** Runs {@link pruneInboxQuery}; returns how many rows it deleted. */
+export async function pruneInbox(db: PgDatabase, inbox: InboxTable, before: Date, limit: number) {
+  return (await pruneInboxQuery(db, inbox, before, limit)).length;
+}
+
+/** Runs {@link pruneAttemptsQuery}; returns how many rows it deleted. */
+export async function pruneAttempts(db: PgDatabase, attempts: AttemptsTable, before: Date, limit: number) {
+  return (await pruneAttemptsQuery(db, attempts, before, limit)).length;
+}
+
+const byId = (a: { id: bigint }, b: { id: bigint }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function toOutboxRecord(row: OutboxTable['$inferSelect']): OutboxRecord {
   return {
@@ -152,6 +296,7 @@ function toOutboxRecord(row: OutboxTable['$inferSelect']): OutboxRecord {
     headers: row.headers,
     createdAt: row.createdAt,
     attempts: row.attempts,
+    failures: row.failures,
   };
 }
 

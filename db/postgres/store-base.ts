@@ -5,7 +5,8 @@
  */
 import { is, sql } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
-import type { TransactionalStore } from '../../runtime/store.ts';
+import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
+import { maintenanceFromTasks, windowStart } from '../maintenance.ts';
 import { isPostgresUnavailable } from '../unavailable.ts';
 import type { PgDatabase } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
@@ -13,6 +14,9 @@ import {
   appendOutbox,
   createAttemptsPort,
   createOutboxPort,
+  pruneAttempts,
+  pruneInbox,
+  pruneOutbox,
   recordInbox,
   recordInboxMany,
 } from './messaging-store.ts';
@@ -20,6 +24,8 @@ import {
 /** A service store over PostgreSQL/PGlite. `db` is exposed for `migrate(store)` and tests. */
 export interface PostgresStore<Repo> extends TransactionalStore<Repo> {
   readonly db: PgDatabase;
+  /** Always there on the store bases: the messaging tables' prune tasks plus the service's `extraPrune`. */
+  readonly maintenance: MaintenancePort;
   /** Closes the connection the store was given a `close` for; otherwise does nothing. */
   close(): Promise<void>;
 }
@@ -30,6 +36,11 @@ export interface PostgresStoreOptions<Repo> {
   tables: MessagingTables;
   /** Builds the repository over the database (autocommit) or a transaction. */
   createRepo: (db: PgDatabase) => Repo;
+  /**
+   * More prune tasks of the service, run after the messaging tables' (e.g. the orders store's expired
+   * idempotency keys: `(repo) => [{ name: 'idempotency_keys', prune: ({ now, limit }) => repo.deleteExpiredIdempotencyKeys(now, limit) }]`).
+   */
+  extraPrune?: (repo: Repo) => readonly PruneTask[];
   close?: () => Promise<void>;
 }
 
@@ -42,13 +53,18 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
   // READ COMMITTED is asked for explicitly on a server (whose default_transaction_isolation may differ); PGlite
   // is one connection with PostgreSQL's default, so there it would only be one more statement per transaction.
   const config = is(db, PgliteDatabase) ? undefined : ({ isolationLevel: 'read committed' } as const);
+  const repo = createRepo(db);
   return {
     service: options.service,
     db,
-    repo: createRepo(db),
-    outbox: createOutboxPort(db, tables.outbox),
+    repo,
+    outbox: createOutboxPort(db, tables.outbox, { transactionConfig: config }),
     attempts: createAttemptsPort(db, tables.attempts, tables.inbox),
     isUnavailable: isPostgresUnavailable,
+    maintenance: maintenanceFromTasks([
+      ...messagingPruneTasks(db, tables),
+      ...(options.extraPrune?.(repo) ?? []),
+    ]),
     transaction(fn) {
       return db.transaction(
         (tx) =>
@@ -66,6 +82,27 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
     },
     close: options.close ?? (async () => {}),
   };
+}
+
+/** Pruning of the outbox (published rows), the inbox (past the dedupe window) and consumer attempts. */
+export function messagingPruneTasks(db: PgDatabase, tables: MessagingTables): PruneTask[] {
+  return [
+    {
+      name: 'outbox',
+      prune: ({ now, limit, windows }) =>
+        pruneOutbox(db, tables.outbox, windowStart(now, windows.outboxMs), limit),
+    },
+    {
+      name: 'inbox',
+      prune: ({ now, limit, windows }) =>
+        pruneInbox(db, tables.inbox, windowStart(now, windows.inboxMs), limit),
+    },
+    {
+      name: 'consumer_attempts',
+      prune: ({ now, limit, windows }) =>
+        pruneAttempts(db, tables.attempts, windowStart(now, windows.attemptsMs), limit),
+    },
+  ];
 }
 
 /** The row that made an `ON CONFLICT DO NOTHING` insert a no-op; missing only if it was deleted in between. */

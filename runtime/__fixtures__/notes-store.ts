@@ -79,8 +79,12 @@ export async function createNotesFixture(): Promise<NotesFixture> {
       ),
     outbox: {
       claim: async (): Promise<OutboxRecord[]> => [],
-      markPublished: async () => {},
-      release: async () => {},
+      markPublished: async () => 0,
+      release: async () => 0,
+      recordFailures: async () => [],
+      parkedCount: async () => 0,
+      listParked: async () => [],
+      republish: async () => 0,
       pendingCount: async () => {
         const { rows } = await db.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',

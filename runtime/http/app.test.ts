@@ -97,6 +97,7 @@ describe('HTTP binding: success and ids', () => {
       correlationId: res.headers['x-request-id'],
       causationId: res.headers['x-request-id'],
       attempt: 1,
+      route: { method: 'POST', path: '/notes/:id' },
     });
   });
 
@@ -105,7 +106,11 @@ describe('HTTP binding: success and ids', () => {
     const res = await invokeHttp(addNote, { path: '/v0/notes/n-2', body: { text: 'alias' }, headers }, env);
     expect(res.status).toBe(201);
     expect(res.headers).toMatchObject(headers);
-    expect(lastMeta).toMatchObject({ correlationId: 'flow-7', causationId: 'req-42' });
+    expect(lastMeta).toMatchObject({
+      correlationId: 'flow-7',
+      causationId: 'req-42',
+      route: { method: 'POST', path: '/v0/notes/:id' },
+    });
     const [row] = await fx.outbox('e-n-2');
     expect(row?.headers).toMatchObject({ 'correlation-id': 'flow-7', 'causation-id': 'req-42' });
   });

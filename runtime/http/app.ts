@@ -104,6 +104,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
           correlationId: c.get('correlationId'),
           causationId: c.get('requestId'),
           attempt: 1,
+          route: { method: fn.method, path },
         };
         const result = await invokeHttpFunction(fn, raw, env, meta);
         if (result.body === undefined || result.status === 204 || result.status === 304) {

@@ -1,9 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger, startBroker } from '../../local/kafka-broker/index.ts';
+import { createKafkaClient } from '../kafka/client.ts';
 import { kafkaPublisher } from '../kafka/publisher.ts';
 import { pingRecords, uniqueTopic } from '../kafka/test-events.ts';
 import { headerText, readTopic, startTestKafka, type TestKafka, waitFor } from '../kafka/test-kit.ts';
+import { quickFailingProducer } from '../kafka/test-producer.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import type { NewOutboxRecord, OutboxPort } from '../store.ts';
+import { PublishRejectedError } from './errors.ts';
 import { type OutboxRelay, startOutboxRelay } from './relay.ts';
 import { appendOutbox, createTestStore, type TestStore } from './test-store.ts';
 
@@ -171,10 +178,10 @@ describe('outbox relay', () => {
     });
     const counting: OutboxPort = {
       ...store.outbox,
-      claim: async (limit, leaseMs) => {
+      claim: async (limit, leaseMs, owner) => {
         claims++;
         if (claims === 1) await gate; // the first cycle hangs until released
-        return store.outbox.claim(limit, leaseMs);
+        return store.outbox.claim(limit, leaseMs, owner);
       },
     };
     await ensureTopics(k.kafka, [{ topic, partitions: 1 }]); // the producer never auto-creates topics
@@ -190,5 +197,169 @@ describe('outbox relay', () => {
     // Give a third cycle every chance to (wrongly) run: drain runs exactly one cycle of its own.
     await r.drain();
     expect(claims).toBe(3);
+  });
+});
+
+interface RowState {
+  key: string;
+  failures: number;
+  parked: boolean;
+  published: boolean;
+  lastError: string | null;
+}
+
+/** Every outbox row's failure state, in id order. */
+async function rowStates(): Promise<RowState[]> {
+  const { rows } = await store.db.query<RowState>(
+    `SELECT key, failures, parked_at IS NOT NULL AS parked, published_at IS NOT NULL AS published,
+            last_error AS "lastError" FROM outbox ORDER BY id`,
+  );
+  return rows;
+}
+
+describe('outbox relay: a row that cannot be published', () => {
+  it('is charged and parked after maxFailures, while other keys flow and the later rows of its key wait', async () => {
+    const topic = uniqueTopic();
+    await ensureTopics(k.kafka, [{ topic, partitions: 1 }]);
+    const reader = await readTopic(k.kafka, topic);
+    const producer = quickFailingProducer(k.broker.brokers);
+    await producer.connect();
+    const missing = uniqueTopic('missing');
+    // o-stuck's first event goes to a topic nobody created; its next two and o-free's three are fine.
+    await appendOutbox(store.db, [
+      ...pingRecords(missing, 1, 'o-stuck', 0),
+      ...pingRecords(topic, 2, 'o-stuck', 1),
+      ...pingRecords(topic, 3, 'o-free', 10),
+    ]);
+    relay({ publish: kafkaPublisher(producer), maxFailures: 3, pollMs: 20, maxBackoffMs: 50 });
+
+    await waitFor(() => reader.messages.length >= 3, { what: "o-free's three messages" });
+    await waitFor(async () => (await rowStates())[0]?.parked, { what: 'the first row parked' });
+    const states = await rowStates();
+    expect(states[0]).toMatchObject({ key: 'o-stuck', failures: 3, parked: true, published: false });
+    expect(states[0]!.lastError).toMatch(/UNKNOWN_TOPIC_OR_PARTITION/);
+    // o-stuck's later rows wait behind the parked row (order per key) and were never charged.
+    expect(states.slice(1, 3)).toMatchObject([
+      { failures: 0, parked: false, published: false },
+      { failures: 0, parked: false, published: false },
+    ]);
+    expect(states.slice(3).every((s) => s.published && s.failures === 0)).toBe(true);
+    expect(await store.outbox.parkedCount()).toBe(1);
+    expect(ns(reader.messages)).toEqual([10, 11, 12]);
+
+    // The operator creates the topic and republishes: the row goes out, then its key's later rows, in order.
+    await ensureTopics(k.kafka, [{ topic: missing, partitions: 1 }]);
+    const parked = await store.outbox.listParked();
+    expect(parked.map((row) => row.key)).toEqual(['o-stuck']);
+    expect(await store.outbox.republish({ ids: parked.map((row) => row.id) })).toBe(1);
+    await waitFor(() => reader.messages.length === 5, { what: "o-stuck's two later messages" });
+    expect(ns(reader.messages)).toEqual([10, 11, 12, 1, 2]);
+    expect(await store.outbox.pendingCount()).toBe(0);
+    expect(await store.outbox.parkedCount()).toBe(0);
+    await producer.disconnect();
+    await reader.stop();
+  });
+
+  it('isolates the culprit of a rejected batch: the rest of the batch is published, in order, uncharged', async () => {
+    const topic = uniqueTopic();
+    await ensureTopics(k.kafka, [{ topic, partitions: 1 }]);
+    const reader = await readTopic(k.kafka, topic);
+    const big = { ...pingRecords(topic, 1, 'o-big', 100)[0]!, value: 'x'.repeat(70_000) };
+    await appendOutbox(store.db, [
+      ...pingRecords(topic, 2, 'o-a', 0),
+      big,
+      ...pingRecords(topic, 2, 'o-big', 101),
+      ...pingRecords(topic, 2, 'o-b', 2),
+    ]);
+    relay({ publish: kafkaPublisher(k.producer, { maxMessageBytes: 64 * 1024 }), maxFailures: 2 });
+    await waitFor(() => reader.messages.length >= 4, { what: 'the four other messages' });
+    await waitFor(async () => (await rowStates())[2]?.parked, { what: 'the big row parked' });
+    expect(ns(reader.messages)).toEqual([0, 1, 2, 3]);
+    const states = await rowStates();
+    expect(states.map((s) => s.failures)).toEqual([0, 0, 2, 0, 0, 0, 0]);
+    expect(states[2]!.lastError).toMatch(/MESSAGE_TOO_LARGE/);
+    expect(states.slice(3, 5).every((s) => !s.published)).toBe(true);
+    await reader.stop();
+  });
+
+  it('an outage while isolating a batch: what went out is marked, the culprit charged, the rest released uncharged', async () => {
+    const topic = uniqueTopic();
+    await ensureTopics(k.kafka, [{ topic, partitions: 1 }]);
+    const reader = await readTopic(k.kafka, topic);
+    await appendOutbox(store.db, [
+      ...pingRecords(topic, 1, 'o-a', 0),
+      ...pingRecords(topic, 1, 'o-bad', 1),
+      ...pingRecords(topic, 1, 'o-b', 2),
+      ...pingRecords(topic, 1, 'o-c', 3),
+    ]);
+    const real = kafkaPublisher(k.producer);
+    let outages = 1;
+    const singles: string[] = [];
+    relay({
+      pollMs: 20,
+      maxBackoffMs: 50,
+      maxFailures: 2,
+      publish: async (records) => {
+        if (records.length === 1) singles.push(records[0]!.key);
+        if (records.some((r) => r.key === 'o-bad'))
+          throw new PublishRejectedError('INVALID_RECORD: refused', { records, reason: 'INVALID_RECORD' });
+        if (records.length === 1 && records[0]!.key === 'o-b' && outages-- > 0)
+          throw new Error('broker down');
+        await real(records);
+      },
+    });
+    await waitFor(async () => (await rowStates())[1]?.parked, { what: 'o-bad parked' });
+    await waitFor(() => reader.messages.length === 3, { what: 'three messages' });
+    // The first isolation: o-a out, o-bad charged, o-b hit the outage (o-c never tried); after the back-off
+    // the rest went out and o-bad was charged again, alone.
+    expect(singles.slice(0, 3)).toEqual(['o-a', 'o-bad', 'o-b']);
+    expect(ns(reader.messages)).toEqual([0, 2, 3]);
+    expect((await rowStates()).map((r) => [r.key, r.failures, r.published])).toEqual([
+      ['o-a', 0, true],
+      ['o-bad', 2, false],
+      ['o-b', 0, true],
+      ['o-c', 0, true],
+    ]);
+    await reader.stop();
+  });
+
+  it('a broker outage spends no failures and parks nothing; the rows go out once the broker is back', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relay-outage-'));
+    let broker = await startBroker({ port: 0, dataDir, logger: silentLogger });
+    const port = broker.port;
+    const kafka = createKafkaClient({ brokers: broker.brokers, clientId: 'outage', logger: k.logger });
+    const producer = quickFailingProducer(broker.brokers);
+    await producer.connect();
+    const topic = uniqueTopic();
+    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+    await broker.stop();
+
+    let attempts = 0;
+    const publish = kafkaPublisher(producer);
+    await appendOutbox(store.db, [...pingRecords(topic, 3, 'o-1'), ...pingRecords(topic, 2, 'o-2', 3)]);
+    relay({
+      pollMs: 20,
+      maxBackoffMs: 50,
+      maxFailures: 2,
+      publish: async (records) => {
+        attempts++;
+        await publish(records);
+      },
+    });
+    await waitFor(() => attempts >= 6, { what: 'six failed publishes' });
+    expect((await rowStates()).map((s) => [s.failures, s.parked, s.published])).toEqual(
+      Array.from({ length: 5 }, () => [0, false, false]),
+    );
+
+    broker = await startBroker({ port, dataDir, logger: silentLogger });
+    await waitFor(async () => (await store.outbox.pendingCount()) === 0, { what: 'every row published' });
+    expect((await rowStates()).every((s) => s.failures === 0 && !s.parked)).toBe(true);
+    const reader = await readTopic(kafka, topic);
+    await waitFor(() => reader.messages.length === 5, { what: 'five messages' });
+    expect(ns(reader.messages)).toEqual([0, 1, 2, 3, 4]);
+    await reader.stop();
+    await producer.disconnect();
+    await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });

@@ -4,13 +4,18 @@
  * `ARCHITECTURE.md` beside this file.
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { NewOutboxRecord, OutboxPort, OutboxRecord } from '../store.ts';
+import type { NewOutboxRecord, OutboxFailure, OutboxPort, OutboxRecord } from '../store.ts';
+import { PublishRejectedError } from './errors.ts';
 
 /** How to run a relay over one store's outbox. */
 export interface OutboxRelayOptions {
   outbox: OutboxPort;
-  /** Publishes a batch in order; resolves once the broker has acknowledged all of it. */
+  /**
+   * Publishes a batch in order; resolves once the broker has acknowledged all of it. Throws a
+   * `PublishRejectedError` when the records are at fault (charged to them), anything else for an outage.
+   */
   publish: (records: readonly NewOutboxRecord[]) => Promise<void>;
   /** Poll interval: picks up rows left by a crash or whose lease expired. Default 1000. */
   pollMs?: number;
@@ -18,10 +23,20 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How long a claim is ours; must exceed a publish round trip. Default 30000. */
   leaseMs?: number;
-  /** Upper bound of the back-off after a failed cycle. Default 10000. */
+  /** Upper bound of the back-off after a failed cycle, and of a failing row's retry delay. Default 10000. */
   maxBackoffMs?: number;
+  /** Failed publishes charged to one row before it is parked. Default {@link DEFAULT_MAX_FAILURES}. */
+  maxFailures?: number;
+  /** This relay's lease owner id. Default: a random UUID, so every relay instance is its own owner. */
+  owner?: string;
   logger: Logger;
 }
+
+/** Failures charged to one row before it is parked (`OUTBOX_MAX_FAILURES`). */
+export const DEFAULT_MAX_FAILURES = 10;
+
+/** Longest `last_error` kept per row. */
+const MAX_ERROR_LENGTH = 2_000;
 
 /** A running relay. */
 export interface OutboxRelay {
@@ -29,7 +44,8 @@ export interface OutboxRelay {
   nudge(): void;
   /**
    * Publishes what is pending now: waits for the cycle in flight, then runs one that claims until a claim
-   * comes back short (rows leased by another relay are left to it). Rejects with the publish error when a publish fails (the rows are released).
+   * comes back short (rows leased by another relay, waiting out a failure or parked are left). Rejects with the
+   * publish error when the broker is unreachable (the rows are released); rows it rejects are charged instead.
    */
   drain(): Promise<void>;
   /** Stops polling and waits for the cycle in flight, which ends after its current batch. */
@@ -48,7 +64,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 100;
   const leaseMs = options.leaseMs ?? 30_000;
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
-  const log = options.logger.child({ component: 'outbox-relay' });
+  const maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
+  const owner = options.owner ?? randomUUID();
+  if (!Number.isInteger(maxFailures) || maxFailures < 1)
+    throw new RangeError(`outbox relay: maxFailures must be a positive integer, got ${maxFailures}`);
+  if (owner.length === 0 || owner.length > 64)
+    throw new RangeError(`outbox relay: owner must be 1 to 64 characters, got ${owner.length}`);
+  const log = options.logger.child({ component: 'outbox-relay', owner });
 
   let inFlight: Promise<number> | null = null;
   let rerun = false;
@@ -60,33 +82,135 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function cycle(): Promise<number> {
     let published = 0;
     while (!stopped) {
-      const rows = await outbox.claim(batchSize, leaseMs);
+      const rows = await outbox.claim(batchSize, leaseMs, owner);
       if (rows.length === 0) break;
-      await publishBatch(rows);
-      published += rows.length;
+      published += await publishBatch(rows);
       if (rows.length < batchSize) break;
     }
     return published;
   }
 
-  async function publishBatch(rows: readonly OutboxRecord[]): Promise<void> {
+  /** Publishes one claimed batch; returns how many rows went out. Throws (rows released) on an outage. */
+  async function publishBatch(rows: readonly OutboxRecord[]): Promise<number> {
     const ids = rows.map((row) => row.id);
     try {
       await publish(rows);
     } catch (error) {
-      // Give the rows back at once; if even that fails their lease expires and a later claim takes them.
-      await outbox.release(ids).catch((releaseError: unknown) => {
-        log.error({ err: releaseError }, 'outbox release failed; rows wait for lease expiry');
-      });
+      if (error instanceof PublishRejectedError && rows.length > 1) return isolate(rows);
+      if (error instanceof PublishRejectedError) {
+        await record([], [{ row: rows[0]!, error }], []);
+        return 0;
+      }
+      // Not the rows' fault: give them back at once (if even that fails their lease expires) and back off.
+      await releaseQuietly(ids);
       throw error;
     }
-    // If this fails the rows are published but still leased: they are published again after the lease
-    // expires (at-least-once; consumers dedupe on the event id).
-    await outbox.markPublished(ids);
+    await markPublished(ids);
     log.debug(
       { count: rows.length, firstId: String(ids[0]), lastId: String(ids.at(-1)) },
       'outbox rows published',
     );
+    return rows.length;
+  }
+
+  /**
+   * The batch was rejected: find the culprit(s) by publishing the rows one at a time in id order. A row the
+   * publisher rejects on its own is charged; the later rows of its key are not sent (they wait behind it, in
+   * order); every other row goes out. An outage meanwhile ends the isolation: what went out is marked,
+   * what was charged is recorded, the rest is released, and the error is rethrown (the relay backs off).
+   */
+  async function isolate(rows: readonly OutboxRecord[]): Promise<number> {
+    const published: bigint[] = [];
+    const rejected: { row: OutboxRecord; error: PublishRejectedError }[] = [];
+    const held: bigint[] = [];
+    const blockedKeys = new Set<string>();
+    for (const [i, row] of rows.entries()) {
+      if (blockedKeys.has(row.key) || stopped) {
+        held.push(row.id);
+        continue;
+      }
+      try {
+        await publish([row]);
+        published.push(row.id);
+      } catch (error) {
+        if (!(error instanceof PublishRejectedError)) {
+          held.push(...rows.slice(i).map((r) => r.id));
+          await record(published, rejected, held);
+          throw error;
+        }
+        rejected.push({ row, error });
+        blockedKeys.add(row.key);
+      }
+    }
+    await record(published, rejected, held);
+    log.info(
+      { batch: rows.length, published: published.length, rejected: rejected.length, held: held.length },
+      'outbox batch rejected; rows published one by one',
+    );
+    return published.length;
+  }
+
+  /** Records the outcome of an isolation: published rows marked, rejected rows charged, held rows released. */
+  async function record(
+    published: readonly bigint[],
+    rejected: readonly { row: OutboxRecord; error: PublishRejectedError }[],
+    held: readonly bigint[],
+  ): Promise<void> {
+    if (published.length > 0) await markPublished(published);
+    if (rejected.length > 0) {
+      // Each row's own back-off grows with its failures; the later rows of its key wait as long.
+      const byFailures = new Map<number, typeof rejected>();
+      for (const entry of rejected)
+        byFailures.set(entry.row.failures, [...(byFailures.get(entry.row.failures) ?? []), entry]);
+      const parked: bigint[] = [];
+      for (const [failuresSoFar, group] of byFailures) {
+        const charged: OutboxFailure[] = group.map(({ row, error }) => ({
+          id: row.id,
+          error: errorText(error),
+        }));
+        parked.push(
+          ...(await outbox.recordFailures(charged, {
+            owner,
+            retryInMs: backoffMs(failuresSoFar + 1, pollMs, maxBackoffMs),
+            parkAfter: maxFailures,
+          })),
+        );
+      }
+      for (const { row, error } of rejected) {
+        const fields = {
+          id: String(row.id),
+          eventId: row.eventId,
+          topic: row.topic,
+          key: row.key,
+          failures: row.failures + 1,
+          reason: error.reason,
+        };
+        if (parked.includes(row.id))
+          log.error(
+            { ...fields, err: error },
+            'outbox row parked: later rows of its key wait until it is republished',
+          );
+        else log.warn({ ...fields, err: error }, 'outbox row rejected by the broker; retrying it later');
+      }
+    }
+    if (held.length > 0) await releaseQuietly(held);
+  }
+
+  async function markPublished(ids: readonly bigint[]): Promise<void> {
+    // If this fails the rows are published but still leased: they are published again after the lease
+    // expires (at-least-once; consumers dedupe on the event id).
+    const marked = await outbox.markPublished(ids, owner);
+    if (marked < ids.length)
+      log.warn(
+        { published: ids.length, marked },
+        'outbox lease lost before markPublished: another relay publishes those rows again',
+      );
+  }
+
+  async function releaseQuietly(ids: readonly bigint[]): Promise<void> {
+    await outbox.release(ids, owner).catch((releaseError: unknown) => {
+      log.error({ err: releaseError }, 'outbox release failed; rows wait for lease expiry');
+    });
   }
 
   function schedule(delayMs: number): void {
@@ -161,6 +285,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       while (inFlight !== null) await inFlight.catch(() => 0);
     },
   };
+}
+
+function errorText(error: PublishRejectedError): string {
+  const text = error.message.startsWith(error.reason) ? error.message : `${error.reason}: ${error.message}`;
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 
 /** Exponential back-off with jitter: base·2^(n-1), capped, times a random factor in [0.5, 1). */
