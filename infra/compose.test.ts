@@ -3,8 +3,11 @@
  * step with functions/manifest.ts (a new function without a service, or a stale service, fails here), and
  * .env.example in step with every variable the code and the compose file read.
  */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { gatewayRoutes } from '../app/gateway.ts';
 import { GATEWAY_VARIABLES, upstreamVariable } from '../app/gateway-config.ts';
@@ -15,6 +18,8 @@ import { CONFIG_VARIABLES } from '../runtime/config.ts';
 interface Service {
   image?: string;
   build?: { context: string; dockerfile: string };
+  pull_policy?: string;
+  platform?: string;
   command?: string[];
   entrypoint?: string[];
   environment?: Record<string, string | number>;
@@ -25,13 +30,25 @@ interface Service {
 }
 
 const composeText = readFileSync(new URL('./docker-compose.yml', import.meta.url), 'utf8');
-const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
+const compose = parse(composeText, { merge: true }) as { name?: string; services: Record<string, Service> };
 const services = compose.services;
 const envExample = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
 const FUNCTION_IMAGE = '${ORDERFLOW_IMAGE:-orderflow:local}';
 const isFunctionService = (s: Service) => s.command?.[0] === 'serve';
+const SQLSERVER_IMAGE = /^mcr\.microsoft\.com\/mssql\/server:/;
+
+/** Every service `name` waits for, directly or through others. */
+function dependenciesOf(name: string, seen = new Set<string>()): Set<string> {
+  for (const dependency of Object.keys(services[name]?.depends_on ?? {})) {
+    if (!seen.has(dependency)) {
+      seen.add(dependency);
+      dependenciesOf(dependency, seen);
+    }
+  }
+  return seen;
+}
 const httpFunctionIds = [...new Set(gatewayRoutes(manifest).map((r) => r.functionId))];
 
 describe('docker-compose.yml: one service per function of the manifest', () => {
@@ -95,7 +112,7 @@ describe('docker-compose.yml: one-shot jobs', () => {
     expect(services.kafka!.environment?.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
   });
 
-  it('migrates after the databases exist, which sqlserver-init creates once SQL Server is healthy', () => {
+  it('migrates after the databases exist, which sqlserver-init creates once SQL Server answers', () => {
     const migrate = services.migrate!;
     expect(migrate.image).toBe(FUNCTION_IMAGE);
     expect(migrate.command).toEqual(['migrate']);
@@ -109,21 +126,31 @@ describe('docker-compose.yml: one-shot jobs', () => {
       );
     }
     const init = services['sqlserver-init']!;
-    expect(init.depends_on).toEqual({ sqlserver: { condition: 'service_healthy' } });
-    const script = init.entrypoint!.join(' ');
+    // Started beside SQL Server, not after it is healthy: a bad password must be reported by the job, at once.
+    expect(init.depends_on).toEqual({ sqlserver: { condition: 'service_started' } });
+    expect(init.entrypoint!.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    const script = init.entrypoint![2]!;
     expect(script).toContain('/opt/mssql-tools18/bin/sqlcmd');
     for (const store of servicesOf(manifest)) expect(script).toContain(`CREATE DATABASE [${store}]`);
   });
 
-  it('builds one image, and every job and function service runs it', () => {
+  it('builds the image once, in migrate, which every function and the gateway wait for', () => {
+    // Several services building one tag in parallel (Compose hands them to Bake) can fail on a clean
+    // machine with `image "orderflow:local" already exists`.
     const built = Object.entries(services).filter(([, s]) => s.build !== undefined);
-    for (const [, s] of built) {
-      expect(s.build).toEqual({ context: '..', dockerfile: 'infra/Dockerfile' });
-      expect(s.image).toBe(FUNCTION_IMAGE);
-    }
-    expect(built.map(([name]) => name).sort()).toEqual(
+    expect(built.map(([name]) => name)).toEqual(['migrate']);
+    expect(services.migrate!.build).toEqual({ context: '..', dockerfile: 'infra/Dockerfile' });
+    const users = Object.entries(services).filter(([, s]) => s.image === FUNCTION_IMAGE);
+    expect(users.map(([name]) => name).sort()).toEqual(
       [...manifest.map((fn) => fn.id), 'gateway', 'migrate', 'topics'].sort(),
     );
+    for (const [name, service] of users) {
+      if (name === 'migrate') continue;
+      // Neither built again nor looked for in a registry: it is migrate's (or ORDERFLOW_IMAGE, pulled there).
+      expect(service.pull_policy, name).toBe('never');
+      if (name !== 'topics') expect(dependenciesOf(name).has('migrate'), name).toBe(true);
+    }
+    expect(services.migrate!.pull_policy).toBeUndefined();
   });
 });
 
@@ -141,6 +168,18 @@ describe('docker-compose.yml: infrastructure and gateway', () => {
     expect(sql.environment).toMatchObject({ ACCEPT_EULA: 'Y' });
     expect(String(sql.environment?.MSSQL_SA_PASSWORD)).toMatch(/^\$\{MSSQL_SA_PASSWORD:\?/);
     expect(sql.healthcheck?.test?.join(' ')).toContain('sqlcmd');
+  });
+
+  it('names the project, so that volumes are orderflow_* whatever the folder is called', () => {
+    expect(compose.name).toBe('orderflow');
+    const firstKey = composeText.split('\n').find((line) => /^[a-z]/.test(line));
+    expect(firstKey).toBe('name: orderflow');
+  });
+
+  it('runs the SQL Server image as linux/amd64, the only platform it is published for', () => {
+    const sqlServers = Object.entries(services).filter(([, s]) => SQLSERVER_IMAGE.test(s.image ?? ''));
+    expect(sqlServers.map(([name]) => name).sort()).toEqual(['sqlserver', 'sqlserver-init']);
+    for (const [name, service] of sqlServers) expect(service.platform, name).toBe('linux/amd64');
   });
 
   it('gives every long-running service a healthcheck and every one-shot job none', () => {
@@ -165,6 +204,88 @@ describe('docker-compose.yml: infrastructure and gateway', () => {
   });
 });
 
+describe('docker-compose.yml: sqlserver-init checks the sa password before SQL Server needs it', () => {
+  // The job's script as the container's shell receives it (compose turns $$ into $), run here with /bin/sh and
+  // a stand-in for sqlcmd that records its arguments and answers as told.
+  const composed = services['sqlserver-init']!.entrypoint![2]!;
+  const script = composed.replaceAll('$$', '$');
+  const work = mkdtempSync(join(tmpdir(), 'sqlserver-init-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const sqlcmd = join(work, 'sqlcmd');
+  writeFileSync(
+    sqlcmd,
+    '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$SQLCMD_LOG"\n[ -z "$SQLCMD_FAIL" ] || { echo "$SQLCMD_FAIL"; exit 1; }\n',
+  );
+  chmodSync(sqlcmd, 0o755);
+  const envExamplePassword = /^MSSQL_SA_PASSWORD=(.*)$/m.exec(envExample)![1]!;
+
+  function runInit(password: string, env: Record<string, string> = {}) {
+    const log = join(work, `calls-${Math.random().toString(36).slice(2)}.log`);
+    writeFileSync(log, '');
+    const result = spawnSync('/bin/sh', ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, MSSQL_SA_PASSWORD: password, SQLCMD: sqlcmd, SQLCMD_LOG: log, ...env },
+    });
+    const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    return { code: result.status, stderr: result.stderr, stdout: result.stdout, calls };
+  }
+
+  it('leaves no $ for compose to interpolate in the script (every shell $ is written $$)', () => {
+    expect(composed.replaceAll('$$', '')).not.toContain('$');
+  });
+
+  it.each([
+    ['7 characters', 'Sh0rt_p'],
+    ['two classes only', 'lowercase_only'],
+    ['two classes only (letters)', 'NoDigitsOrSymbols'],
+    ['over 128 characters', `Aa1_${'x'.repeat(125)}`],
+  ])(
+    'refuses a password SQL Server would refuse (%s), naming the policy, before calling sqlcmd',
+    (_, password) => {
+      const run = runInit(password);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("MSSQL_SA_PASSWORD does not meet SQL Server's password policy");
+      expect(run.stderr).toContain('8 to 128 characters');
+      expect(run.calls).toEqual([]);
+    },
+  );
+
+  it.each([
+    'P@ssw0rd_long',
+    'Pass:w0rd_long',
+    'Pass/w0rd_long',
+    'Pass?w0rd_long',
+    'Pass#w0rd_long',
+    'Pass%w0rd_long',
+  ])('refuses %s, which would break the mssql:// URLs', (password) => {
+    const run = runInit(password);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('which would break the mssql:// URLs');
+    expect(run.calls).toEqual([]);
+  });
+
+  it('accepts the password of .env.example, waits for SQL Server, then creates every database', () => {
+    const run = runInit(envExamplePassword);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.calls).toHaveLength(2);
+    expect(run.calls[0]).toContain('SELECT 1');
+    for (const store of servicesOf(manifest)) expect(run.calls[1]).toContain(`CREATE DATABASE [${store}]`);
+    expect(run.calls.every((call) => call.includes(`-U sa -P ${envExamplePassword}`))).toBe(true);
+  });
+
+  it('explains a refused login: SQL Server keeps the password of its first start in the volume', () => {
+    const run = runInit(envExamplePassword, {
+      SQLCMD_FAIL: "Sqlcmd: Error: Microsoft ODBC Driver 18 for SQL Server : Login failed for user 'sa'..",
+      SQLSERVER_WAIT_TRIES: '1',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("Login failed for user 'sa'");
+    expect(run.stderr).toContain('keeps the sa password it was first started with, in the volume');
+    expect(run.calls).toHaveLength(1);
+  });
+});
+
 describe('.env.example', () => {
   const documented = new Set(
     [...envExample.matchAll(/^(?:#\s*)?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!),
@@ -181,7 +302,10 @@ describe('.env.example', () => {
   });
 
   it('documents every variable the compose file interpolates', () => {
-    const interpolated = new Set([...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
+    // `$${X}` is a literal `${X}` for a container's shell, not compose's.
+    const interpolated = new Set(
+      [...composeText.matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!),
+    );
     expect([...interpolated].filter((name) => !documented.has(name))).toEqual([]);
     expect(interpolated.has('MSSQL_SA_PASSWORD')).toBe(true);
   });

@@ -5,6 +5,10 @@
  *   npm start                  data kept under ./.data (DATA_DIR): a restart keeps orders and in-flight events
  *   npm start -- --memory      nothing kept
  *   npm start -- --port 8080   same as PORT=8080
+ *
+ * Logs: pino-pretty's lines in a terminal, JSON lines otherwise or with LOG_FORMAT=json (`resolveLogFormat`).
+ * The banner (URL, what to try) comes last, once start-up has stopped logging: on stdout with pretty logs,
+ * on stderr with JSON logs, so that stdout stays JSON lines.
  * @module
  */
 import { join } from 'node:path';
@@ -13,8 +17,9 @@ import { onShutdownSignal } from '../app/signals.ts';
 import { startSystem } from '../app/system.ts';
 import { manifest } from '../functions/manifest.ts';
 import { exitOnConfigError, IN_MEMORY_DATA_DIR, loadConfig } from '../runtime/config.ts';
-import { createLogger } from '../runtime/logger.ts';
+import { createLogger, resolveLogFormat } from '../runtime/logger.ts';
 import { startLocalBroker } from './local-broker.ts';
+import { banner, launcherOutput } from './terminal.ts';
 
 export interface LauncherArgs {
   memory: boolean;
@@ -37,8 +42,12 @@ async function main(): Promise<void> {
     ...(args.port === undefined ? {} : { PORT: args.port }),
     ...(args.memory ? { DATA_DIR: IN_MEMORY_DATA_DIR } : {}),
   };
-  const config = exitOnConfigError(() => loadConfig(env));
-  const logger = createLogger({ level: config.logLevel, name: 'orderflow' });
+  const { config, format } = exitOnConfigError(() => ({
+    config: loadConfig(env),
+    format: resolveLogFormat(process.env.LOG_FORMAT, process.stdout.isTTY === true),
+  }));
+  const output = await launcherOutput(format);
+  const logger = createLogger({ level: config.logLevel, name: 'orderflow', destination: output.destination });
   const persistent = config.dataDir !== IN_MEMORY_DATA_DIR;
 
   const broker =
@@ -57,22 +66,13 @@ async function main(): Promise<void> {
   });
   await system.host.ready;
 
-  const url = system.host.url!;
-  const where = persistent ? `data in ${config.dataDir}/` : 'in memory (nothing kept)';
-  process.stdout.write(
-    [
-      '',
-      `orderflow is up on ${url}  (Kafka: ${broker ? `embedded broker ${brokers.join(',')}` : brokers.join(',')}; ${where})`,
-      '',
-      'Try:',
-      `  curl -s -X POST ${url}/orders -H 'content-type: application/json' -d '{"amount": 50}'`,
-      `  curl -s -X POST ${url}/orders -H 'content-type: application/json' -d '{"orderId": "big-1", "amount": "450.00"}'`,
-      `  curl -s ${url}/orders/big-1`,
-      '',
-      'Ctrl-C stops it.',
-      '',
-    ].join('\n'),
-  );
+  await output.settled();
+  const text = banner({
+    url: system.host.url!,
+    kafka: broker ? `embedded broker ${brokers.join(',')}` : brokers.join(','),
+    data: persistent ? `data in ${config.dataDir}/` : 'in memory (nothing kept)',
+  });
+  (output.format === 'pretty' ? process.stdout : process.stderr).write(text);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, createSilentLogger } from './logger.ts';
+import { ConfigError } from './config.ts';
+import { createLogger, createSilentLogger, resolveLogFormat } from './logger.ts';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -44,5 +45,25 @@ describe('createLogger', () => {
 
   it('has a silent variant for tests', () => {
     expect(createSilentLogger().isLevelEnabled('fatal')).toBe(false);
+  });
+});
+
+describe('resolveLogFormat', () => {
+  it.each([
+    [undefined, true, 'pretty'],
+    [undefined, false, 'json'],
+    ['', true, 'pretty'],
+    ['json', true, 'json'],
+    ['JSON', true, 'json'],
+    ['pretty', false, 'pretty'],
+  ] as const)('LOG_FORMAT=%s with a terminal: %s → %s', (value, isTTY, expected) => {
+    expect(resolveLogFormat(value, isTTY)).toBe(expected);
+  });
+
+  it('names the variable and the allowed values when the value is neither', () => {
+    expect(() => resolveLogFormat('yaml', true)).toThrow(ConfigError);
+    expect(() => resolveLogFormat('yaml', true)).toThrow(
+      'LOG_FORMAT: must be one of json, pretty (got "yaml")',
+    );
   });
 });
