@@ -69,7 +69,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       topics: topicSpecs(config.topicPartitions),
       http: options.http ?? { port: config.port, host: config.host, bodyLimit: config.httpBodyLimit },
       outbox: { pollMs: config.outboxPollMs },
-      ...(options.consumer === undefined ? {} : { consumer: options.consumer }),
+      consumer: { ...groupTimings(config), ...options.consumer },
       ...(config.consumerRetryAttempts === undefined ? {} : { retryAttempts: config.consumerRetryAttempts }),
       shutdownTimeoutMs: config.shutdownTimeoutMs,
     });
@@ -85,6 +85,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await close();
     throw error;
   }
+}
+
+/** `KAFKA_SESSION_TIMEOUT_MS` / `KAFKA_HEARTBEAT_INTERVAL_MS`, when set (otherwise kafkajs' defaults apply). */
+function groupTimings(config: Config): EventConsumerOptions {
+  return {
+    ...(config.kafkaSessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: config.kafkaSessionTimeoutMs }),
+    ...(config.kafkaHeartbeatIntervalMs === undefined
+      ? {}
+      : { heartbeatIntervalMs: config.kafkaHeartbeatIntervalMs }),
+  };
 }
 
 /**
