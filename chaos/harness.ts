@@ -76,10 +76,22 @@ export async function runChaos(
   const logDir = options.logDir ?? join(work, 'logs');
   mkdirSync(logDir, { recursive: true });
   const cleanups: Array<() => Promise<unknown>> = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.reverse())
-      await fn().catch((error: unknown) => progress(`cleanup: ${String(error)}`));
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () => {
+    cleaned ??= (async () => {
+      for (const fn of cleanups.reverse())
+        await fn().catch((error: unknown) => progress(`cleanup: ${String(error)}`));
+      rmSync(join(work, 'kafka'), { recursive: true, force: true });
+    })();
+    return cleaned;
   };
+  // Ctrl-C or a SIGTERM mid-run: still kill the processes and drop the database.
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`chaos: ${signal}: stopping the processes and dropping the database`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     progress(`chaos: scenario ${options.scenario}, seed ${options.seed}, logs in ${logDir}`);
     const database = await createDatabase(options.databaseUrl);
@@ -196,11 +208,17 @@ export async function runChaos(
           })
         : [];
     const restarts: Restart[] = [];
-    const brokerRestarts: Restart[] = [];
+    // A broker restart counts as handled again once every event function (some replica of each) handled an event.
+    const eventKinds = manifest.filter((fn) => fn.kind === 'event').map((fn) => fn.id);
+    const brokerRestarts: { restart: Restart; waiting: Set<string> }[] = [];
     for (const slot of functionSlots) {
-      if (slot.spec.kind === 'create-order' || slot.spec.kind === 'get-order') continue;
-      slot.onHandled = (at) => {
-        for (const r of brokerRestarts) if (r.handledAt === undefined && at > r.at) r.handledAt = at;
+      if (!eventKinds.includes(slot.spec.kind)) continue;
+      slot.onHandled = (handledAt) => {
+        for (const { restart, waiting } of brokerRestarts) {
+          if (restart.handledAt !== undefined || handledAt <= restart.at) continue;
+          waiting.delete(slot.spec.kind);
+          if (waiting.size === 0) restart.handledAt = handledAt;
+        }
       };
     }
 
@@ -225,7 +243,7 @@ export async function runChaos(
         await sleep(kill.pauseMs);
         const restart = slot.restart();
         restarts.push(restart);
-        if (slot.spec.kind === 'broker') brokerRestarts.push(restart);
+        if (slot.spec.kind === 'broker') brokerRestarts.push({ restart, waiting: new Set(eventKinds) });
       });
       busy.set(kill.target, action);
       await action;
@@ -329,7 +347,8 @@ export async function runChaos(
     return report(figures);
   } finally {
     await cleanup();
-    rmSync(join(work, 'kafka'), { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
