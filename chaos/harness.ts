@@ -98,10 +98,11 @@ export async function runChaos(
     if (!options.keepDatabase) cleanups.push(() => database.drop());
     else progress(`chaos: database ${database.name} is kept (--keep-database)`);
     const admin = new URL(options.databaseUrl);
+    const target = { targetHost: admin.hostname, targetPort: Number(admin.port || 5432) };
     // One proxy per service (each service has its own database in production): an outage can take one or both.
     const proxies: Record<'orders' | 'payments', TcpProxy> = {
-      orders: await startTcpProxy({ targetHost: admin.hostname, targetPort: Number(admin.port || 5432) }),
-      payments: await startTcpProxy({ targetHost: admin.hostname, targetPort: Number(admin.port || 5432) }),
+      orders: await startTcpProxy({ ...target, port: await freePort() }),
+      payments: await startTcpProxy({ ...target, port: await freePort() }),
     };
     cleanups.push(() => Promise.all(Object.values(proxies).map((p) => p.close())));
     const cutProxies = Object.entries(proxies)
@@ -574,15 +575,29 @@ async function createDatabase(adminUrl: string): Promise<Database> {
   return { name, url: url.toString(), drop: () => run(`drop database if exists "${name}" with (force)`) };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+const handedOut = new Set<number>();
+
+/**
+ * A port that is free now, below Linux's ephemeral range (32768–60999): a port the kernel handed out would be
+ * free again after a probe, but any outgoing connection (to PostgreSQL, the broker) may take it before the
+ * process that should listen there binds it — and again whenever that process is down between a kill and its
+ * restart. Slots keep their port for the whole run.
+ */
+async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port in 20000–31999');
 }
 
 function sleep(ms: number): Promise<void> {
