@@ -216,7 +216,7 @@ export async function runChaos(
       if (!eventKinds.includes(slot.spec.kind)) continue;
       slot.onHandled = (handledAt) => {
         for (const { restart, waiting } of brokerRestarts) {
-          if (restart.handledAt !== undefined || handledAt <= restart.at) continue;
+          if (restart.handledAt !== undefined || restart.interrupted || handledAt <= restart.at) continue;
           waiting.delete(slot.spec.kind);
           if (waiting.size === 0) restart.handledAt = handledAt;
         }
@@ -455,8 +455,8 @@ export function report(f: ChaosFigures): ChaosReport {
     `seed=${f.seed}`,
     `duration=${f.durationS}s`,
     `rate=${f.rate}/s`,
-    `session_timeout=${f.sessionTimeoutMs ?? 'default(30000)'}ms`,
-    `heartbeat=${f.heartbeatIntervalMs ?? 'default'}ms`,
+    `session_timeout=${f.sessionTimeoutMs === undefined ? '30000ms(kafkajs default)' : `${f.sessionTimeoutMs}ms`}`,
+    `heartbeat=${f.heartbeatIntervalMs === undefined ? (f.sessionTimeoutMs === undefined ? '3000ms(kafkajs default)' : 'derived') : `${f.heartbeatIntervalMs}ms`}`,
     `acked=${o.acked}/${f.started}`,
     `terminal=${o.terminal}/${o.acked}`,
     `lost=${o.lost}`,
