@@ -59,6 +59,8 @@ export function startLoad(options: LoadOptions): Load {
   const rejected: LoadResult['rejected'] = [];
   const retries: Record<string, number> = {};
   const inFlight = new Map<string, { amount: string; done: Promise<void> }>();
+  /** Orders given up on at the deadline, never acknowledged: they count as unacknowledged, not as nothing. */
+  const abandoned: { orderId: string; amount: string }[] = [];
   let started = 0;
   let stopping = false;
 
@@ -73,7 +75,10 @@ export function startLoad(options: LoadOptions): Load {
   const place = async (orderId: string, amount: string) => {
     const body = JSON.stringify({ orderId, amount });
     for (let tries = 1; ; tries++) {
-      if (stopping && deadlinePassed()) return;
+      if (stopping && deadlinePassed()) {
+        abandoned.push({ orderId, amount });
+        return;
+      }
       let cause: string;
       try {
         const response = await fetch(`${options.url}/orders`, {
@@ -130,7 +135,10 @@ export function startLoad(options: LoadOptions): Load {
       return {
         started,
         acked,
-        unacked: [...inFlight.entries()].map(([orderId, o]) => ({ orderId, amount: o.amount })),
+        unacked: [
+          ...abandoned,
+          ...[...inFlight.entries()].map(([orderId, o]) => ({ orderId, amount: o.amount })),
+        ],
         retries,
         rejected,
       };
