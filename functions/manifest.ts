@@ -34,7 +34,10 @@ export function findFunction(id: string): AnyFunction | undefined {
   return manifest.find((fn) => fn.id === id);
 }
 
-/** The Kafka topics the system needs: one per published event, plus each event function's dead-letter topic. */
+/**
+ * The Kafka topics the system needs: one per published event, plus each event function's dead-letter topic
+ * and its redrive topic (in `deadLetters`: both have one partition).
+ */
 export function manifestTopics(functions: readonly AnyFunction[] = manifest): {
   events: string[];
   deadLetters: string[];
@@ -45,6 +48,7 @@ export function manifestTopics(functions: readonly AnyFunction[] = manifest): {
     if (fn.kind !== 'event') continue;
     for (const event of fn.events as readonly EventDefinition[]) events.add(event.topic);
     deadLetters.add(fn.deadLetterTopic);
+    deadLetters.add(fn.redriveTopic);
   }
   return { events: [...events].sort(), deadLetters: [...deadLetters].sort() };
 }

@@ -177,6 +177,11 @@ export interface EventFunction<
   readonly timeoutMs: number;
   /** Dead-letter topic of this function. */
   readonly deadLetterTopic: string;
+  /**
+   * Redrive topic of this function: dead letters sent back by the ops tooling (`runtime/ops/`) land here, and
+   * only this function's consumer group subscribes to it, so other groups of the original topic see no copy.
+   */
+  readonly redriveTopic: string;
 }
 
 /**
@@ -197,6 +202,7 @@ export function defineEventFunction<const E extends readonly EventDefinition[], 
     retryPolicy: { ...DEFAULT_RETRY_POLICY, ...config.retries },
     timeoutMs: config.timeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
     deadLetterTopic: `${config.id}.dlq`,
+    redriveTopic: `${config.id}.redrive`,
   };
 }
 

@@ -4,6 +4,7 @@
  * must see. Design: ARCHITECTURE.md beside this file ("Retries", "Attempts", "Pausing").
  * @module
  */
+import { createHash } from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { decodeEvent } from '../codec.ts';
@@ -21,7 +22,12 @@ import {
 import type { AttemptRecord } from '../store.ts';
 import type { AttemptCounter } from './attempts.ts';
 import { ACKS_ALL } from './client.ts';
-import { type DeadLetterInfo, deadLetterMessage, describeError } from './dead-letter.ts';
+import {
+  type DeadLetterInfo,
+  deadLetterMessage,
+  describeError,
+  REDRIVE_COUNT_HEADER,
+} from './dead-letter.ts';
 import { retryDelayMs, type WaitControl, waitWithHeartbeat } from './retry.ts';
 
 /** Any event function: handler parameters are contravariant, so only `any` accepts every definition. */
@@ -103,6 +109,8 @@ export async function processMessage(
     });
   }
   const message = decoded.message;
+  // A redriven copy counts its attempts afresh (its own key), its inbox row is still the event's id.
+  const attemptsId = attemptsKey(message.id, raw);
   const max = p.fn.retryPolicy.attempts;
   const logged = (attempt: number) => ({ ...where, eventId: message.id, eventType: message.type, attempt });
 
@@ -110,7 +118,7 @@ export async function processMessage(
   const begin = async (): Promise<number | MessageOutcome> => {
     let record: AttemptRecord;
     try {
-      record = (await p.attempts.begin([message.id])).get(message.id) ?? { attempts: 1, lastError: null };
+      record = (await p.attempts.begin([attemptsId])).get(attemptsId) ?? { attempts: 1, lastError: null };
     } catch (error) {
       return pausedOrThrow(error);
     }
@@ -140,7 +148,7 @@ export async function processMessage(
     failed = false;
     const down = infrastructureFailure(failure);
     if (down !== undefined) {
-      if (begun) await p.attempts.refund(message.id);
+      if (begun) await p.attempts.refund(attemptsId);
       p.log.warn(
         { ...logged(attempt), dependency: down.dependency, err: failure },
         'dependency unavailable: pausing the partition (no attempt spent)',
@@ -150,7 +158,7 @@ export async function processMessage(
     const { name, message: text } = describeError(failure);
     let record: AttemptRecord;
     try {
-      record = await p.attempts.fail(message.id, `${name}: ${text}`, begun);
+      record = await p.attempts.fail(attemptsId, `${name}: ${text}`, begun);
     } catch (error) {
       return pausedOrThrow(error);
     }
@@ -172,6 +180,20 @@ export async function processMessage(
     attempt = started;
     begun = true;
   }
+}
+
+/**
+ * The key a message's attempts are counted under: its event id, or for the n-th redrive of a dead letter
+ * (`redrive-count` header, `runtime/ops/dead-letters.ts`) a UUID derived from (event id, n), so a redriven
+ * event gets its full retry budget again instead of being dead-lettered at once by the count that sent it to
+ * the dead-letter topic. The inbox still keys on the event id: a redrive of a handled event is a duplicate.
+ */
+export function attemptsKey(eventId: string, raw: KafkaMessage): string {
+  const value = raw.headers?.[REDRIVE_COUNT_HEADER];
+  const count = (Array.isArray(value) ? value.at(-1) : value)?.toString();
+  if (count === undefined || count === '0') return eventId;
+  const hex = createHash('sha256').update(`${eventId}:redrive:${count}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** An error of the attempt counter itself: an outage pauses; anything else is a bug and is thrown. */
