@@ -89,7 +89,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       http: {
         ...http,
         configure: (app) => {
-          if (tooling !== undefined) mountOps(app, { token: opsToken, ...tooling });
+          if (tooling !== undefined) mountOps(app, { token: opsToken, logger, ...tooling });
           http.configure?.(app);
         },
       },

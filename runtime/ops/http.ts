@@ -12,10 +12,11 @@
  * @module
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { type Logger, pino } from 'pino';
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { problemResponse } from '../http/errors.ts';
+import { problemResponse, toProblem } from '../http/errors.ts';
 import type { HttpVariables } from '../http/request-context.ts';
 import { type DeadLetterOps, UnknownEntryError, UnknownFunctionError } from './dead-letters.ts';
 import { type OutboxOps, UnknownServiceError } from './outbox.ts';
@@ -25,6 +26,8 @@ export interface OpsHttpOptions {
   token: string | undefined;
   deadLetters: DeadLetterOps;
   outbox: OutboxOps;
+  /** Where unexpected errors are logged (default: nowhere). */
+  logger?: Logger;
 }
 
 type App = Hono<{ Variables: HttpVariables }>;
@@ -59,14 +62,17 @@ export function bearerToken(token: string): MiddlewareHandler<{ Variables: HttpV
 export function mountOps(app: App, options: OpsHttpOptions): boolean {
   if (options.token === undefined) return false;
   const { deadLetters, outbox } = options;
-  app.use('/ops', bearerToken(options.token));
-  app.use('/ops/*', bearerToken(options.token));
+  const log = options.logger ?? pino({ level: 'silent' });
+  // Its own error handler, so the routes answer in the one error shape wherever they are mounted.
+  const ops: App = new Hono<{ Variables: HttpVariables }>();
+  ops.onError((error, c) => problemResponse(c, toProblem(error, log)));
+  ops.use('*', bearerToken(options.token));
 
-  app.get('/ops/dlq', async (c) => c.json(await known(() => deadLetters.list(c.req.query('function')))));
-  app.get('/ops/dlq/:function/:entry', async (c) =>
+  ops.get('/dlq', async (c) => c.json(await known(() => deadLetters.list(c.req.query('function')))));
+  ops.get('/dlq/:function/:entry', async (c) =>
     c.json(await known(() => deadLetters.show(c.req.param('function'), c.req.param('entry')))),
   );
-  app.post('/ops/dlq/:function/redrive', async (c) => {
+  ops.post('/dlq/:function/redrive', async (c) => {
     const body = await parseBody(c, targetSchema);
     const target = 'all' in body ? { all: true as const } : { entries: body.entries };
     const results = await known(() =>
@@ -74,10 +80,10 @@ export function mountOps(app: App, options: OpsHttpOptions): boolean {
     );
     return c.json({ dryRun: body.dryRun === true, results });
   });
-  app.get('/ops/outbox/parked', async (c) =>
+  ops.get('/outbox/parked', async (c) =>
     c.json(await known(() => outbox.listParked(c.req.query('service')))),
   );
-  app.post('/ops/outbox/:service/republish', async (c) => {
+  ops.post('/outbox/:service/republish', async (c) => {
     const body = await parseBody(c, republishSchema);
     const request = 'all' in body ? { all: true as const } : { ids: body.ids };
     const count = await known(() =>
@@ -85,7 +91,8 @@ export function mountOps(app: App, options: OpsHttpOptions): boolean {
     );
     return c.json({ dryRun: body.dryRun === true, republished: count });
   });
-  app.get('/ops/lag', async (c) => c.json(await deadLetters.lag()));
+  ops.get('/lag', async (c) => c.json(await deadLetters.lag()));
+  app.route('/ops', ops);
   return true;
 }
 
