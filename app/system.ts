@@ -15,6 +15,7 @@ import type { EventConsumerOptions } from '../runtime/kafka/consumer.ts';
 import type { TopicSpec } from '../runtime/kafka/topics.ts';
 import { mountOps } from '../runtime/ops/http.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
+import { mountConsole } from './console/index.ts';
 import { createOpsTooling, type OpsTooling } from './ops-tooling.ts';
 
 export interface SystemOptions {
@@ -89,6 +90,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       http: {
         ...http,
         configure: (app) => {
+          mountConsole(app);
           if (tooling !== undefined) mountOps(app, { token: opsToken, logger, ...tooling });
           http.configure?.(app);
         },

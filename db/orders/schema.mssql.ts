@@ -4,7 +4,7 @@
  * the migrations in `db/migrations/mssql/orders` from this file (`npm run db:generate:mssql`).
  * @module
  */
-import { check, index, int, mssqlSchema, nvarchar, primaryKey, unique } from 'drizzle-orm/mssql-core';
+import { bigint, check, index, int, mssqlSchema, nvarchar, primaryKey, unique } from 'drizzle-orm/mssql-core';
 import {
   ORDER_STATUSES,
   type OrderStatus,
@@ -73,6 +73,18 @@ export const notifications = ordersSchema.table(
     unique('notifications_order_kind_key').on(t.orderId, t.kind),
     check('notifications_kind_values', oneOf(t.kind, NOTIFICATION_KINDS)),
   ],
+);
+
+/** The order timeline read model, as in `schema.pg.ts`. */
+export const orderTimeline = ordersSchema.table(
+  'order_timeline',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey().identity(),
+    orderId: orderIdColumn('order_id'),
+    at: utcDatetime('at').notNull(),
+    entry: nvarchar('entry', { length: 'max' }).notNull(),
+  },
+  (t) => [index('order_timeline_order_at_idx').on(t.orderId, t.at)],
 );
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  bigint,
   check,
   index,
   integer,
@@ -83,6 +84,23 @@ export const notifications = ordersSchema.table(
     unique('notifications_order_kind_key').on(t.orderId, t.kind),
     check('notifications_kind_values', oneOf(t.kind, NOTIFICATION_KINDS)),
   ],
+);
+
+/**
+ * The order timeline read model (`functions/track-order`): one row per thing that happened to an order — an
+ * event published, a consumer attempt, a dead letter, a redrive — folded from Kafka in its own consumer group.
+ * `entry` is the JSON of a `TimelineEntry` (`db/orders/repo.ts`); `at` orders the rows. No foreign key: an
+ * entry may be folded before the order row is visible, or for an order id that never existed.
+ */
+export const orderTimeline = ordersSchema.table(
+  'order_timeline',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    orderId: orderIdColumn('order_id'),
+    at: timestamptz('at').notNull(),
+    entry: text('entry').notNull(),
+  },
+  (t) => [index('order_timeline_order_at_idx').on(t.orderId, t.at)],
 );
 
 /**

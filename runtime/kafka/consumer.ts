@@ -84,7 +84,10 @@ export async function startEventConsumer(
   const log = env.logger.child({ component: 'kafka-consumer', functionId: fn.id, groupId: fn.groupId });
   // The redrive topic carries dead letters sent back to this group only (runtime/ops/dead-letters.ts).
   const topics = [
-    ...new Set((fn.events as EventFunction['events']).map((event) => event.topic)),
+    ...new Set([
+      ...(fn.events as EventFunction['events']).map((event) => event.topic),
+      ...(fn.extraTopics ?? []),
+    ]),
     fn.redriveTopic,
   ];
   await ensureTopics(kafka, [

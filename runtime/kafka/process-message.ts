@@ -4,20 +4,22 @@
  * must see. Design: ARCHITECTURE.md beside this file ("Retries", "Attempts", "Pausing").
  * @module
  */
-import { createHash } from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { attemptRecord } from '../attempt-log.ts';
 import { decodeEvent } from '../codec.ts';
-import type { EventFunction } from '../define.ts';
+import type { EventFunction, InvocationMeta } from '../define.ts';
 import { type InfrastructureFailure, infrastructureFailure, isRetriable } from '../errors.ts';
 import type { EventMessage } from '../events.ts';
 import {
   type BatchItem,
   BatchItemError,
+  derivedUuid,
   eventInvocationMeta,
   invokeEventBatch,
   invokeEventFunction,
   type RuntimeEnv,
+  storeFor,
 } from '../invoke.ts';
 import type { AttemptRecord } from '../store.ts';
 import type { AttemptCounter } from './attempts.ts';
@@ -136,16 +138,35 @@ export async function processMessage(
     attempt = started;
     begun = true;
   }
+  const metaSource = sourceOf(where, raw);
+  const recording = p.fn.recordAttempts !== false;
   for (;;) {
+    let meta = eventInvocationMeta(p.fn, message, { attempt, source: metaSource });
+    const startedAt = p.clock();
+    const t0 = performance.now();
     if (!failed) {
       try {
-        const meta = eventInvocationMeta(p.fn, message, { attempt, source: where });
-        return await invokeEventFunction(p.fn, message, p.env, meta);
+        return await invokeEventFunction(p.fn, message, p.env, meta, {
+          ...(recording
+            ? {
+                attemptRecord: (outcome) =>
+                  attemptRecord({
+                    fn: p.fn,
+                    message,
+                    meta,
+                    outcome,
+                    startedAt,
+                    durationMs: performance.now() - t0,
+                  }),
+              }
+            : {}),
+        });
       } catch (error) {
         failure = error;
       }
     }
     failed = false;
+    const durationMs = performance.now() - t0;
     const down = infrastructureFailure(failure);
     if (down !== undefined) {
       if (begun) await p.attempts.refund(attemptsId);
@@ -163,8 +184,16 @@ export async function processMessage(
       return pausedOrThrow(error);
     }
     attempt = record.attempts;
+    meta = { ...meta, attempt };
     const log = { ...logged(attempt), err: failure };
-    if (!isRetriable(failure) || attempt >= max) {
+    const final = !isRetriable(failure) || attempt >= max;
+    await recordFailedAttempt(p, message, meta, {
+      outcome: final ? 'dead-lettered' : 'retried',
+      startedAt,
+      durationMs,
+      error: `${name}: ${text}`,
+    });
+    if (final) {
       const kind = isRetriable(failure) ? 'retries-exhausted' : 'non-retriable';
       p.log.error({ ...log, kind }, 'event handler failed: dead-lettering');
       return deadLetter(p, raw, where, control, { kind, reason: text, errorName: name, attempts: attempt });
@@ -192,8 +221,40 @@ export function attemptsKey(eventId: string, raw: KafkaMessage): string {
   const value = raw.headers?.[REDRIVE_COUNT_HEADER];
   const count = (Array.isArray(value) ? value.at(-1) : value)?.toString();
   if (count === undefined || count === '0') return eventId;
-  const hex = createHash('sha256').update(`${eventId}:redrive:${count}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derivedUuid(`${eventId}:redrive:${count}`);
+}
+
+/** Where a message came from, with its headers as text and its timestamp, for the invocation's meta. */
+function sourceOf(
+  where: MessageSource & { offset: string },
+  raw: KafkaMessage,
+): NonNullable<InvocationMeta['source']> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw.headers ?? {})) {
+    const one = Array.isArray(value) ? value.at(-1) : value;
+    if (one !== undefined) headers[name] = one.toString();
+  }
+  return { ...where, headers, timestamp: raw.timestamp };
+}
+
+/**
+ * Records a failed attempt in the attempt log, in a transaction of its own (the handler's was rolled back).
+ * Best effort: a failure to record is logged and does not change what happens to the message.
+ */
+async function recordFailedAttempt(
+  p: MessageProcessor,
+  message: EventMessage,
+  meta: InvocationMeta,
+  facts: { outcome: 'retried' | 'dead-lettered'; startedAt: Date; durationMs: number; error: string },
+): Promise<void> {
+  if (p.fn.recordAttempts === false) return;
+  const store = storeFor(p.env, p.fn);
+  try {
+    await store.transaction((tx) => tx.appendOutbox([attemptRecord({ fn: p.fn, message, meta, ...facts })]));
+    p.env.onCommitted?.(store.service);
+  } catch (error) {
+    p.log.warn({ err: error, eventId: message.id }, 'could not record a failed attempt');
+  }
 }
 
 /** An error of the attempt counter itself: an outage pauses; anything else is a bug and is thrown. */
@@ -290,13 +351,28 @@ export async function processBatch(
   control: WaitControl,
 ): Promise<BatchStep> {
   const items: BatchItem[] = [];
+  const startedAt = p.clock();
+  // Each item's duration: from the end of the previous one (the items run one after another).
+  let last = performance.now();
   for (const raw of raws) {
     const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
     if (!decoded.ok) break;
     const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
+    const message = decoded.message;
+    const meta = eventInvocationMeta(p.fn, message, { attempt: 1, source: sourceOf(where, raw) });
     items.push({
-      message: decoded.message,
-      meta: eventInvocationMeta(p.fn, decoded.message, { attempt: 1, source: where }),
+      message,
+      meta,
+      ...(p.fn.recordAttempts === false
+        ? {}
+        : {
+            attemptRecord: (outcome) => {
+              const now = performance.now();
+              const durationMs = now - last;
+              last = now;
+              return attemptRecord({ fn: p.fn, message, meta, outcome, startedAt, durationMs });
+            },
+          }),
     });
   }
   if (items.length <= 1)

@@ -32,6 +32,16 @@ export interface OpsHttpOptions {
 
 type App = Hono<{ Variables: HttpVariables }>;
 
+/** Every route `mountOps` serves (a gateway configured to forward `/ops` declares these). */
+export const OPS_ROUTES = [
+  { method: 'GET', path: '/ops/dlq' },
+  { method: 'GET', path: '/ops/dlq/:function/:entry' },
+  { method: 'POST', path: '/ops/dlq/:function/redrive' },
+  { method: 'GET', path: '/ops/outbox/parked' },
+  { method: 'POST', path: '/ops/outbox/:service/republish' },
+  { method: 'GET', path: '/ops/lag' },
+] as const;
+
 const targetSchema = z.union([
   z.object({ entries: z.array(z.string().regex(/^(\d+:)?\d+$/)).min(1), dryRun: z.boolean().optional() }),
   z.object({ all: z.literal(true), dryRun: z.boolean().optional() }),
