@@ -84,6 +84,7 @@ export function banner({ url, kafka, data, ops }: BannerFacts): string {
     ...(ops === undefined
       ? []
       : [
+          `  Console: ${url}/console#token=${ops.token}`,
           `  Ops token: ${ops.token}${ops.generated ? '  (generated for this run; OPS_TOKEN sets one)' : ''}`,
           `  Dead letters: npm run ops -- dlq list   or   curl -s -H 'authorization: Bearer <token>' ${url}/ops/dlq`,
         ]),

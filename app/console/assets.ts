@@ -57,7 +57,9 @@ header { display: flex; align-items: center; justify-content: space-between; pad
 header h1 { font-size: 18px; margin: 0; }
 main { display: grid; grid-template-columns: minmax(360px, 1fr) 2fr; gap: 12px; padding: 12px; }
 section { background: #fff; border-radius: 6px; padding: 10px 12px; box-shadow: 0 1px 2px #0002; overflow: auto; }
-#timeline-panel { grid-row: span 2; }
+#dlq-panel, #health-panel { grid-column: 1 / -1; }
+#health-panel { display: grid; grid-template-columns: 2fr 1fr; gap: 12px; }
+#health-panel h2 { grid-column: 1 / -1; }
 h2 { font-size: 15px; margin: 0 0 8px; }
 table { border-collapse: collapse; width: 100%; margin-top: 6px; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #e4e6ea; white-space: nowrap; }
@@ -70,7 +72,8 @@ tbody tr.pick:hover, tr.selected { background: #eef3ff; }
 .PENDING, .NOT_PAID, .retried { background: #fff0c2; } .CONFIRMED, .redrive, .duplicate { background: #dbe7ff; }
 button { cursor: pointer; }
 svg text { font-size: 11px; fill: #1d2330; }
-pre { background: #f5f6f8; padding: 6px; max-height: 240px; overflow: auto; }
+pre { background: #f5f6f8; padding: 6px; max-height: 240px; overflow: auto; white-space: pre-wrap; }
+h3 { font-size: 14px; margin: 10px 0 2px; }
 `;
 
 export const CONSOLE_JS = `

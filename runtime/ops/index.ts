@@ -20,6 +20,11 @@ export function deadLetterSources(functions: readonly { kind: string }[]): DeadL
       groupId: fn.groupId,
       deadLetterTopic: fn.deadLetterTopic,
       redriveTopic: fn.redriveTopic,
-      topics: [...new Set((fn.events as readonly { topic: string }[]).map((e) => e.topic))],
+      topics: [
+        ...new Set([
+          ...(fn.events as readonly { topic: string }[]).map((e) => e.topic),
+          ...(fn.extraTopics ?? []),
+        ]),
+      ],
     }));
 }
