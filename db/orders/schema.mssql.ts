@@ -125,6 +125,7 @@ export const ordersTables = [
   shipments,
   notifications,
   idempotencyKeys,
+  orderTimeline,
   ordersOutbox,
   ordersInbox,
   ordersAttempts,

@@ -148,6 +148,7 @@ export const ordersTables = [
   shipments,
   notifications,
   idempotencyKeys,
+  orderTimeline,
   ordersOutbox,
   ordersInbox,
   ordersAttempts,
