@@ -12,7 +12,7 @@ import { loadConfig } from '../runtime/config.ts';
 import { createKafkaClient, sharedProducer } from '../runtime/kafka/client.ts';
 import { FAST_CONSUMER, testLogger, waitFor } from '../runtime/kafka/test-kit.ts';
 import type { DeadLetterSummary } from '../runtime/ops/index.ts';
-import { createGateway, gatewayRoutes } from './gateway.ts';
+import { createGateway, gatewayRoutes, opsRoutes, startGateway } from './gateway.ts';
 import { runOps } from './ops.ts';
 import { type RunningSystem, startSystem } from './system.ts';
 
@@ -120,6 +120,32 @@ describe('/ops security', () => {
     const gateway = createGateway({ routes: gatewayRoutes(manifest), upstreams, timeoutMs: 2_000, logger });
     const response = await gateway.request('/ops/dlq', { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(response.status).toBe(404);
+    // The console page is the gateway's own.
+    const page = await gateway.request('/console');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script src="/console/console.js"');
+  });
+
+  it('is forwarded by the gateway when configured (GATEWAY_OPS_UPSTREAM), the token still checked behind it', async () => {
+    const upstreams = { ...Object.fromEntries(manifest.map((fn) => [fn.id, url])), ops: url };
+    const gateway = await startGateway({
+      routes: [...gatewayRoutes(manifest), ...opsRoutes()],
+      upstreams,
+      timeoutMs: 5_000,
+      logger,
+      port: 0,
+      host: '127.0.0.1',
+    });
+    try {
+      expect((await fetch(`${gateway.url}/ops/dlq`)).status).toBe(401);
+      const response = await fetch(`${gateway.url}/ops/dlq?function=process-payment`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as DeadLetterSummary[])[0]!.functionId).toBe('process-payment');
+    } finally {
+      await gateway.stop();
+    }
   });
 });
 
