@@ -176,6 +176,23 @@ describe('dead-letter tooling', () => {
     expect(await effects('other')).toHaveLength(3);
   });
 
+  it('recorded every attempt in the service: failed ones survived their rollback, the redriven one is handled', async () => {
+    const { rows } = await store.db.query<{ value: string }>(
+      "SELECT value FROM outbox WHERE topic = 'consumer-attempts' ORDER BY id",
+    );
+    const attempts = rows
+      .map((r) => JSON.parse(r.value).data)
+      .filter((a) => a.functionId === victimId && a.eventId === faultEventId);
+    expect(attempts.map((a) => [a.topic, a.attempt, a.outcome, a.error])).toEqual([
+      [topic, 1, 'retried', 'Error: handler fault: ledger closed'],
+      [topic, 2, 'dead-lettered', 'Error: handler fault: ledger closed'],
+      [`${victimId}.redrive`, 1, 'handled', null],
+    ]);
+    for (const a of attempts)
+      expect(a).toMatchObject({ groupId: `victims-${victimId.slice(7)}`, key: 'o-1' });
+    expect(attempts.every((a) => a.durationMs >= 0)).toBe(true);
+  });
+
   it('a redrive loop stops at the maximum', async () => {
     expect((await ops.redrive(victimId, { entries: ['0:2'] }))[0]!.outcome).toBe('redriven');
     // The copy fails again (2 fresh attempts) and comes back as a new dead letter carrying redrive-count 1.
