@@ -165,6 +165,8 @@ describe('dead letters through the CLI and HTTP', () => {
     const text = await cli('dlq', 'list');
     expect(text.out).toContain('process-payment: 1 dead letter(s), 1 not redriven');
     expect(text.out).toContain('ship-order: 0 dead letter(s)');
+    // track-order folds process-payment.dlq too: the poison copy there is skipped, not dead-lettered again.
+    expect(text.out).toContain('track-order: 0 dead letter(s)');
   });
 
   it('`dlq redrive --dry-run` sends nothing; HTTP redrive marks the entry, which comes back dead-lettered again', async () => {

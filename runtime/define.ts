@@ -178,6 +178,11 @@ export interface EventFunctionConfig<E extends readonly EventDefinition[], Repo,
    */
   dedupe?: 'event' | 'record';
   /**
+   * A record that cannot be decoded: `dead-letter` (default) sends it to the dead-letter topic; `skip` logs and
+   * commits it, for a read model folding topics (dead-letter ones) where such records are expected.
+   */
+  undecodable?: 'dead-letter' | 'skip';
+  /**
    * Optional first step, run **outside** any database transaction before each attempt: the place for calls to
    * third parties (payment provider, webhook), which must never hold a transaction (and on PGlite the one
    * connection) open. Its result reaches `handler` as `prepared`. It runs again on every attempt and may run

@@ -28,6 +28,8 @@ export function trackOrderFunction(extraTopics: readonly string[]) {
     store: ordersStore,
     recordAttempts: false,
     dedupe: 'record',
+    // A poison message on a dead-letter topic is nothing to fold (it has no event), not a dead letter of ours.
+    undecodable: 'skip',
     description: "Folds every event, attempt, dead letter and redrive of an order into the order's timeline",
     handler: async ({ event, deps, meta }) => {
       if (meta.source === undefined) return;

@@ -101,6 +101,10 @@ export async function processMessage(
 ): Promise<MessageOutcome> {
   const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
   const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
+  if (!decoded.ok && p.fn.undecodable === 'skip') {
+    p.log.info({ ...where, reason: decoded.reason }, 'undecodable message: skipped');
+    return 'handled';
+  }
   if (!decoded.ok) {
     p.log.warn({ ...where, reason: decoded.reason }, 'undecodable message: dead-lettering');
     return deadLetter(p, raw, where, control, {
