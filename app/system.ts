@@ -13,6 +13,7 @@ import type { AnyFunction } from '../runtime/define.ts';
 import { type Host, type HostOptions, startHost } from '../runtime/host.ts';
 import type { EventConsumerOptions } from '../runtime/kafka/consumer.ts';
 import type { TopicSpec } from '../runtime/kafka/topics.ts';
+import { createMetrics, type Metrics } from '../runtime/metrics/metrics.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
 
 export interface SystemOptions {
@@ -24,6 +25,8 @@ export interface SystemOptions {
   http?: HostOptions['http'];
   consumer?: EventConsumerOptions;
   clock?: () => Date;
+  /** Prometheus metrics served at `GET /metrics`: a new registry by default; `false` measures nothing. */
+  metrics?: Metrics | false;
 }
 
 export interface RunningSystem {
@@ -64,6 +67,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         ports: createPorts(config, logger),
         clock: options.clock ?? (() => new Date()),
         logger,
+        ...(options.metrics === false ? {} : { metrics: options.metrics ?? createMetrics() }),
       },
       kafka: { brokers: options.brokers, clientId: config.kafkaClientId },
       topics: topicSpecs(config.topicPartitions),

@@ -91,9 +91,30 @@ export async function startHost(options: HostOptions): Promise<Host> {
   for (const service of services) {
     const store = options.env.stores[service];
     if (store === undefined) throw new Error(`no store for service "${service}"`);
+    const metrics = options.env.metrics;
+    metrics?.watchOutbox(service, store.outbox, options.env.clock);
+    if (store.poolState !== undefined) metrics?.watchPool(service, () => store.poolState?.());
     relays.set(
       service,
-      startOutboxRelay({ outbox: store.outbox, publish, logger: log.child({ service }), ...options.outbox }),
+      startOutboxRelay({
+        outbox: store.outbox,
+        publish,
+        logger: log.child({ service }),
+        ...options.outbox,
+        ...(metrics === undefined
+          ? {}
+          : {
+              observer: {
+                published: (rows) =>
+                  metrics.published(
+                    service,
+                    rows.map((row) => row.createdAt),
+                    options.env.clock(),
+                  ),
+                failed: (kind, count) => metrics.relayFailed(service, kind, count),
+              },
+            }),
+      }),
     );
   }
   const env: RuntimeEnv = { ...options.env, onCommitted: (service) => relays.get(service)?.nudge() };

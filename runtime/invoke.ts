@@ -27,6 +27,7 @@ import type {
 import { type FieldIssue, HandlerTimeoutError, NonRetriableError, ValidationError } from './errors.ts';
 import type { EventMessage } from './events.ts';
 import { toFieldIssues } from './issues.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { NewOutboxRecord, StoreTransaction, TransactionalStore } from './store.ts';
 import { guarded, unavailableOr } from './unavailable.ts';
 
@@ -39,6 +40,8 @@ export interface RuntimeEnv {
   logger: Logger;
   /** Called after a commit that wrote outbox rows: nudges the outbox relay of that service. */
   onCommitted?: (service: string) => void;
+  /** Prometheus metrics of the process (`runtime/metrics/`); absent: nothing is measured. */
+  metrics?: Metrics;
 }
 
 /** An HTTP request as a binding hands it over, before validation. Header names are lower-case. */
@@ -184,7 +187,7 @@ async function runInTransaction<T>(
 ): Promise<T> {
   const store = storeFor(env, fn);
   let emittedCount = 0;
-  const result = await inStoreTransaction(store, async (tx) => {
+  const result = await inStoreTransaction(store, env.metrics, async (tx) => {
     const { value, records } = await runBody(fn, env, meta, tx, body);
     if (records.length > 0) await tx.appendOutbox(records);
     emittedCount = records.length;
@@ -200,11 +203,14 @@ async function runInTransaction<T>(
  */
 async function inStoreTransaction<T>(
   store: TransactionalStore<unknown>,
+  metrics: Metrics | undefined,
   work: (tx: StoreTransaction<unknown>) => Promise<T>,
 ): Promise<T> {
   const thrown = new Set<unknown>();
+  const started = metrics === undefined ? 0 : performance.now();
+  let outcome: 'commit' | 'rollback' = 'rollback';
   try {
-    return await store.transaction(async (raw) => {
+    const value = await store.transaction(async (raw) => {
       const tx = guarded(store, { ...raw, repo: guarded(store, raw.repo as object) });
       try {
         return await work(tx);
@@ -213,8 +219,12 @@ async function inStoreTransaction<T>(
         throw error;
       }
     });
+    outcome = 'commit';
+    return value;
   } catch (error) {
     throw thrown.has(error) ? error : unavailableOr(store, error);
+  } finally {
+    metrics?.transaction(store.service, (performance.now() - started) / 1000, outcome);
   }
 }
 
@@ -293,7 +303,7 @@ export async function invokeEventBatch(
   }
   const store = storeFor(env, fn);
   let emittedCount = 0;
-  const outcomes = await inStoreTransaction(store, async (tx) => {
+  const outcomes = await inStoreTransaction(store, env.metrics, async (tx) => {
     const results: EventOutcome[] = [];
     const records: NewOutboxRecord[] = [];
     // One inbox statement for the whole batch when the store offers it; an id listed twice is new only once.

@@ -103,6 +103,7 @@ export async function processMessage(
     });
   }
   const message = decoded.message;
+  observeAge(p, source.topic, message);
   const max = p.fn.retryPolicy.attempts;
   const logged = (attempt: number) => ({ ...where, eventId: message.id, eventType: message.type, attempt });
 
@@ -163,6 +164,7 @@ export async function processMessage(
     }
     const delayMs = retryDelayMs(p.fn.retryPolicy, attempt, failure, p.random);
     p.log.warn({ ...log, delayMs }, 'event handler failed: retrying');
+    p.env.metrics?.retried({ function: p.fn.id, group: p.fn.groupId, topic: source.topic });
     if (!(await waitWithHeartbeat(delayMs, control))) {
       p.log.info(log, 'consumer stopping: retry abandoned, message left uncommitted');
       return 'abandoned';
@@ -172,6 +174,14 @@ export async function processMessage(
     attempt = started;
     begun = true;
   }
+}
+
+/** Age of the event at this delivery: the runtime clock minus the event's time. */
+function observeAge(p: MessageProcessor, topic: string, message: EventMessage): void {
+  const metrics = p.env.metrics;
+  if (metrics === undefined) return;
+  const seconds = (p.clock().getTime() - Date.parse(message.time)) / 1000;
+  if (Number.isFinite(seconds)) metrics.eventAge({ function: p.fn.id, group: p.fn.groupId, topic }, seconds);
 }
 
 /** An error of the attempt counter itself: an outage pauses; anything else is a bug and is thrown. */
@@ -242,7 +252,7 @@ async function deadLetter(
 
 /** What a batch step did: `done` messages from the front are finished (commit their offsets). */
 export type BatchStep =
-  | { kind: 'batch'; done: number }
+  | { kind: 'batch'; done: number; handled: number }
   | { kind: 'single'; outcome: MessageOutcome }
   | { kind: 'retry-smaller'; size: number; failure: { offset: string; error: unknown } };
 
@@ -284,8 +294,10 @@ export async function processBatch(
       throw new HeartbeatFailed('heartbeat failed', { cause: error });
     });
   try {
-    await invokeEventBatch(p.fn, items, p.env, { between });
-    return { kind: 'batch', done: items.length };
+    const outcomes = await invokeEventBatch(p.fn, items, p.env, { between });
+    const handled = outcomes.filter((outcome) => outcome === 'handled').length;
+    for (const item of items) observeAge(p, source.topic, item.message);
+    return { kind: 'batch', done: items.length, handled };
   } catch (error) {
     if (error instanceof HeartbeatFailed) throw error.cause;
     const cause = error instanceof BatchItemError ? error.cause : error;

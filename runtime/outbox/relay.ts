@@ -30,6 +30,14 @@ export interface OutboxRelayOptions {
   /** This relay's lease owner id. Default: a random UUID, so every relay instance is its own owner. */
   owner?: string;
   logger: Logger;
+  /** Told what the relay did (metrics); one call per batch or failure. */
+  observer?: OutboxRelayObserver;
+}
+
+/** What a relay reports as it goes: rows acknowledged by the broker, cycles that failed, rows charged. */
+export interface OutboxRelayObserver {
+  published(rows: readonly OutboxRecord[]): void;
+  failed(kind: 'outage' | 'rejected', count: number): void;
 }
 
 /** Failures charged to one row before it is parked (`OUTBOX_MAX_FAILURES`). */
@@ -71,6 +79,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   if (owner.length === 0 || owner.length > 64)
     throw new RangeError(`outbox relay: owner must be 1 to 64 characters, got ${owner.length}`);
   const log = options.logger.child({ component: 'outbox-relay', owner });
+  const observer = options.observer;
 
   let inFlight: Promise<number> | null = null;
   let rerun = false;
@@ -105,6 +114,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await releaseQuietly(ids);
       throw error;
     }
+    observer?.published(rows);
     await markPublished(ids);
     log.debug(
       { count: rows.length, firstId: String(ids[0]), lastId: String(ids.at(-1)) },
@@ -131,6 +141,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       try {
         await publish([row]);
+        observer?.published([row]);
         published.push(row.id);
       } catch (error) {
         if (!(error instanceof PublishRejectedError)) {
@@ -158,6 +169,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   ): Promise<void> {
     if (published.length > 0) await markPublished(published);
     if (rejected.length > 0) {
+      observer?.failed('rejected', rejected.length);
       // Each row's own back-off grows with its failures; the later rows of its key wait as long.
       const byFailures = new Map<number, typeof rejected>();
       for (const entry of rejected)
@@ -244,6 +256,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       failures = 0;
     } else {
       failures += 1;
+      observer?.failed('outage', 1);
       log.warn({ err: error, failures }, 'outbox relay cycle failed; backing off');
     }
     if (stopped) return;
