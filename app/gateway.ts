@@ -23,6 +23,7 @@ import { HTTPException } from 'hono/http-exception';
 import { proxy } from 'hono/proxy';
 import type { Logger } from 'pino';
 import type { AnyFunction, HttpMethod } from '../runtime/define.ts';
+import { mountApiDocs } from '../runtime/http/api-docs.ts';
 import { problemResponse, toProblem } from '../runtime/http/errors.ts';
 import {
   CORRELATION_ID_HEADER,
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** For tests; default the global `fetch`. */
   fetch?: typeof fetch;
+  /** The OpenAPI document of the routes, served at `/openapi.json` with Swagger UI at `/docs`. */
+  openapi?: () => object;
 }
 
 /**
@@ -107,6 +110,7 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVa
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  if (options.openapi !== undefined) mountApiDocs(app, options.openapi);
   app.get('/readyz', async (c) => {
     const ids = [...new Set(options.routes.map((r) => r.functionId))];
     const checks: Record<string, string> = {};

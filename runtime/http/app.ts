@@ -10,7 +10,9 @@ import type { HttpFunction, HttpMethod, InvocationMeta } from '../define.ts';
 import { invokeHttpFunction, type RuntimeEnv } from '../invoke.ts';
 import { redactText } from '../redact.ts';
 import { describePingFailure } from '../unavailable.ts';
+import { mountApiDocs } from './api-docs.ts';
 import { problemResponse, toProblem } from './errors.ts';
+import { type OpenApiInfo, openApiDocument } from './openapi.ts';
 import { readRawInput } from './read-input.ts';
 import { type HttpVariables, requestContext } from './request-context.ts';
 
@@ -28,7 +30,12 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Readiness probe behind `/readyz`; by default every store of `env` is pinged. */
   readiness?: () => Promise<Readiness>;
+  /** `GET /openapi.json` and `GET /docs` for `functions` (default on, titled `orderflow`); `false`: none. */
+  openapi?: OpenApiInfo | false;
 }
+
+/** Title and version of the OpenAPI document a host serves by default. */
+export const DEFAULT_OPENAPI_INFO: OpenApiInfo = { title: 'orderflow', version: '0.1.0' };
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -82,6 +89,8 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const openapi = options.openapi ?? DEFAULT_OPENAPI_INFO;
+  if (openapi !== false) mountApiDocs(app, () => openApiDocument(options.functions, openapi));
   app.get('/readyz', async (c) => {
     const result = await readiness().catch((error: unknown) => ({
       ok: false,
