@@ -15,6 +15,7 @@ import type { EventConsumerOptions } from '../runtime/kafka/consumer.ts';
 import type { TopicSpec } from '../runtime/kafka/topics.ts';
 import { createMetrics, type Metrics } from '../runtime/metrics/metrics.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
+import { startTracing, type Tracing } from './tracing.ts';
 
 export interface SystemOptions {
   config: Config;
@@ -27,6 +28,8 @@ export interface SystemOptions {
   clock?: () => Date;
   /** Prometheus metrics served at `GET /metrics`: a new registry by default; `false` measures nothing. */
   metrics?: Metrics | false;
+  /** Tracing already started (tests); by default started from the `OTEL_*` environment, if it asks (app/tracing.ts). */
+  tracing?: Tracing;
 }
 
 export interface RunningSystem {
@@ -53,6 +56,12 @@ export function topicSpecs(partitions: number): TopicSpec[] {
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = options;
+  const tracing =
+    options.tracing ??
+    (await startTracing({
+      serviceName: options.functions.length === 1 ? options.functions[0]!.id : 'orderflow',
+    }));
+  if (tracing !== undefined && options.tracing === undefined) logger.info('tracing on (OpenTelemetry SDK)');
   const dbLog = logger.child({ component: 'db' });
   const { stores, close } = await openStores(
     servicesOf(options.functions),
@@ -68,6 +77,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         clock: options.clock ?? (() => new Date()),
         logger,
         ...(options.metrics === false ? {} : { metrics: options.metrics ?? createMetrics() }),
+        ...(tracing === undefined ? {} : { tracer: tracing.tracer }),
       },
       kafka: { brokers: options.brokers, clientId: config.kafkaClientId },
       topics: topicSpecs(config.topicPartitions),
@@ -87,10 +97,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       async stop() {
         await host.stop();
         await close();
+        await tracing?.shutdown().catch(() => undefined);
       },
     };
   } catch (error) {
     await close();
+    await tracing?.shutdown().catch(() => undefined);
     throw error;
   }
 }

@@ -101,6 +101,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         publish,
         logger: log.child({ service }),
         ...options.outbox,
+        ...(options.env.tracer === undefined ? {} : { tracer: options.env.tracer }),
         ...(metrics === undefined
           ? {}
           : {

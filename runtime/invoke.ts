@@ -11,6 +11,7 @@
  * the commit, so the relay never sees (or waits on) a row that could still roll back.
  * @module
  */
+import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { canonicalEventId, encodeEvent } from './codec.ts';
@@ -29,6 +30,14 @@ import type { EventMessage } from './events.ts';
 import { toFieldIssues } from './issues.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { NewOutboxRecord, StoreTransaction, TransactionalStore } from './store.ts';
+import {
+  activeContext,
+  injectContext,
+  inSpan,
+  SpanKind,
+  type Tracer,
+  withContext,
+} from './tracing/tracing.ts';
 import { guarded, unavailableOr } from './unavailable.ts';
 
 /** What the runtime is built from at start-up, shared by all functions of a process. */
@@ -42,6 +51,8 @@ export interface RuntimeEnv {
   onCommitted?: (service: string) => void;
   /** Prometheus metrics of the process (`runtime/metrics/`); absent: nothing is measured. */
   metrics?: Metrics;
+  /** OpenTelemetry tracer (`runtime/tracing/`); absent: nothing is traced. */
+  tracer?: Tracer;
 }
 
 /** An HTTP request as a binding hands it over, before validation. Header names are lower-case. */
@@ -187,12 +198,18 @@ async function runInTransaction<T>(
 ): Promise<T> {
   const store = storeFor(env, fn);
   let emittedCount = 0;
-  const result = await inStoreTransaction(store, env.metrics, async (tx) => {
-    const { value, records } = await runBody(fn, env, meta, tx, body);
-    if (records.length > 0) await tx.appendOutbox(records);
-    emittedCount = records.length;
-    return value;
-  });
+  const result = await inSpan(
+    env.tracer,
+    `transaction ${store.service}`,
+    { kind: SpanKind.INTERNAL, attributes: { 'db.namespace': store.service, 'orderflow.function': fn.id } },
+    () =>
+      inStoreTransaction(store, env.metrics, async (tx) => {
+        const { value, records } = await runBody(fn, env, meta, tx, body);
+        if (records.length > 0) await tx.appendOutbox(records);
+        emittedCount = records.length;
+        return value;
+      }),
+  );
   if (emittedCount > 0) env.onCommitted?.(store.service);
   return result;
 }
@@ -250,13 +267,18 @@ async function runBody<T>(
   };
   const value = await body(deps, tx);
   open = false;
-  return { value, records: emitted.map((event) => encodeEvent(withTrace(event, meta))) };
+  const records = emitted.map((event) => encodeEvent(withTrace(event, meta)));
+  // The trace goes with the row: the relay's publish span, and then each consumer, continue it.
+  if (env.tracer !== undefined) for (const record of records) injectContext(activeContext(), record.headers);
+  return { value, records };
 }
 
 /** One event of a batch, with the meta of its invocation. */
 export interface BatchItem {
   message: EventMessage;
   meta: InvocationMeta;
+  /** Trace context the item's handler runs in (its consumer span), so its events continue its own trace. */
+  trace?: TraceContext;
 }
 
 /** A handler of a batch failed: the batch was rolled back; `index` is the item that failed. */
@@ -318,18 +340,20 @@ export async function invokeEventBatch(
       // Not the item's failure when it throws (e.g. a heartbeat that reports a rebalance): passed on as it is.
       if (index > 0) await options.between?.();
       try {
-        const { value } = await runBody(fn, env, meta, tx, async (deps) => {
-          const first =
-            fresh === undefined
-              ? await tx.recordInbox(fn.groupId, message.id)
-              : fresh.delete(canonicalEventId(message.id));
-          if (!first) {
-            deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
-            return 'duplicate' as const;
-          }
-          await runHandler(fn, { event: message, deps, meta, prepared: prepared[index] });
-          return 'handled' as const;
-        }).then((ran) => {
+        const { value } = await withContext(items[index]!.trace, () =>
+          runBody(fn, env, meta, tx, async (deps) => {
+            const first =
+              fresh === undefined
+                ? await tx.recordInbox(fn.groupId, message.id)
+                : fresh.delete(canonicalEventId(message.id));
+            if (!first) {
+              deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
+              return 'duplicate' as const;
+            }
+            await runHandler(fn, { event: message, deps, meta, prepared: prepared[index] });
+            return 'handled' as const;
+          }),
+        ).then((ran) => {
           records.push(...ran.records);
           return ran;
         });

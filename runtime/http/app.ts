@@ -9,6 +9,7 @@ import { routePath } from 'hono/route';
 import type { HttpFunction, HttpMethod, InvocationMeta } from '../define.ts';
 import { invokeHttpFunction, type RuntimeEnv } from '../invoke.ts';
 import { redactText } from '../redact.ts';
+import { httpTracing } from '../tracing/http.ts';
 import { describePingFailure } from '../unavailable.ts';
 import { mountApiDocs } from './api-docs.ts';
 import { problemResponse, toProblem } from './errors.ts';
@@ -88,6 +89,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
     }),
   );
 
+  if (env.tracer !== undefined) app.use('*', httpTracing(env.tracer));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const openapi = options.openapi ?? DEFAULT_OPENAPI_INFO;
   if (openapi !== false) mountApiDocs(app, () => openApiDocument(options.functions, openapi));

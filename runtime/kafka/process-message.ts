@@ -19,6 +19,7 @@ import {
   type RuntimeEnv,
 } from '../invoke.ts';
 import type { AttemptRecord } from '../store.ts';
+import { extractContext, failed, inSpan, SpanKind, startChild } from '../tracing/tracing.ts';
 import type { AttemptCounter } from './attempts.ts';
 import { ACKS_ALL } from './client.ts';
 import { type DeadLetterInfo, deadLetterMessage, describeError } from './dead-letter.ts';
@@ -133,7 +134,16 @@ export async function processMessage(
     if (!failed) {
       try {
         const meta = eventInvocationMeta(p.fn, message, { attempt, source: where });
-        return await invokeEventFunction(p.fn, message, p.env, meta);
+        return await inSpan(
+          p.env.tracer,
+          `process ${source.topic}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: extractContext(raw.headers ?? {}),
+            attributes: spanAttributes(p, where, raw, message, attempt),
+          },
+          () => invokeEventFunction(p.fn, message, p.env, meta),
+        );
       } catch (error) {
         failure = error;
       }
@@ -174,6 +184,31 @@ export async function processMessage(
     attempt = started;
     begun = true;
   }
+}
+
+/** OpenTelemetry messaging attributes of a consumer span, plus the order id and the attempt. */
+function spanAttributes(
+  p: MessageProcessor,
+  where: MessageSource & { offset: string },
+  raw: KafkaMessage,
+  message: EventMessage,
+  attempt: number,
+) {
+  const orderId = (message.data as { orderId?: unknown } | null)?.orderId;
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': where.topic,
+    'messaging.destination.partition.id': String(where.partition),
+    'messaging.kafka.offset': Number(where.offset),
+    'messaging.consumer.group.name': p.fn.groupId,
+    'messaging.message.id': message.id,
+    ...(raw.key === null ? {} : { 'messaging.kafka.message.key': raw.key.toString() }),
+    'orderflow.function': p.fn.id,
+    'orderflow.event.type': message.type,
+    'orderflow.attempt': attempt,
+    ...(typeof orderId === 'string' ? { 'orderflow.order.id': orderId } : {}),
+  };
 }
 
 /** Age of the event at this delivery: the runtime clock minus the event's time. */
@@ -278,6 +313,7 @@ export async function processBatch(
   control: WaitControl,
 ): Promise<BatchStep> {
   const items: BatchItem[] = [];
+  const decodedRaws: KafkaMessage[] = [];
   for (const raw of raws) {
     const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
     if (!decoded.ok) break;
@@ -286,6 +322,7 @@ export async function processBatch(
       message: decoded.message,
       meta: eventInvocationMeta(p.fn, decoded.message, { attempt: 1, source: where }),
     });
+    decodedRaws.push(raw);
   }
   if (items.length <= 1)
     return { kind: 'single', outcome: await processMessage(p, source, raws[0]!, control) };
@@ -293,8 +330,35 @@ export async function processBatch(
     control.heartbeat().catch((error: unknown) => {
       throw new HeartbeatFailed('heartbeat failed', { cause: error });
     });
+  // Each item is its own consumer span, continuing its own message's trace (one order, one trace).
+  const spans = items.map((item, index) => {
+    if (p.env.tracer === undefined) return undefined;
+    const raw = decodedRaws[index]!;
+    const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
+    const child = startChild(p.env.tracer, `process ${source.topic}`, {
+      kind: SpanKind.CONSUMER,
+      parent: extractContext(raw.headers ?? {}),
+      attributes: {
+        ...spanAttributes(p, where, raw, item.message, 1),
+        'messaging.batch.message_count': items.length,
+      },
+    });
+    item.trace = child.context;
+    return child.span;
+  });
+  const endSpans = (error?: unknown) => {
+    for (const span of spans) {
+      if (span === undefined) continue;
+      if (error !== undefined) failed(span, error);
+      span.end();
+    }
+  };
   try {
-    const outcomes = await invokeEventBatch(p.fn, items, p.env, { between });
+    const outcomes = await invokeEventBatch(p.fn, items, p.env, { between }).catch((error: unknown) => {
+      endSpans(error);
+      throw error;
+    });
+    endSpans();
     const handled = outcomes.filter((outcome) => outcome === 'handled').length;
     for (const item of items) observeAge(p, source.topic, item.message);
     return { kind: 'batch', done: items.length, handled };

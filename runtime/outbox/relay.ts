@@ -7,6 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NewOutboxRecord, OutboxFailure, OutboxPort, OutboxRecord } from '../store.ts';
+import {
+  extractContext,
+  failed,
+  injectContext,
+  SpanKind,
+  startChild,
+  type Tracer,
+} from '../tracing/tracing.ts';
 import { PublishRejectedError } from './errors.ts';
 
 /** How to run a relay over one store's outbox. */
@@ -32,6 +40,8 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Told what the relay did (metrics); one call per batch or failure. */
   observer?: OutboxRelayObserver;
+  /** Traces each publish as a child of the row's `traceparent`, which it then replaces with its own. */
+  tracer?: Tracer;
 }
 
 /** What a relay reports as it goes: rows acknowledged by the broker, cycles that failed, rows charged. */
@@ -102,9 +112,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Publishes one claimed batch; returns how many rows went out. Throws (rows released) on an outage. */
   async function publishBatch(rows: readonly OutboxRecord[]): Promise<number> {
     const ids = rows.map((row) => row.id);
+    const traced = options.tracer === undefined ? undefined : publishSpans(options.tracer, rows);
     try {
-      await publish(rows);
+      await publish(traced?.rows ?? rows);
+      for (const span of traced?.spans ?? []) span.end();
     } catch (error) {
+      for (const span of traced?.spans ?? []) {
+        failed(span, error);
+        span.end();
+      }
       if (error instanceof PublishRejectedError && rows.length > 1) return isolate(rows);
       if (error instanceof PublishRejectedError) {
         await record([], [{ row: rows[0]!, error }], []);
@@ -298,6 +314,31 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       while (inFlight !== null) await inFlight.catch(() => 0);
     },
   };
+}
+
+/** One producer span per row, child of the row's trace; the message carries the span's `traceparent`. */
+function publishSpans(tracer: Tracer, rows: readonly OutboxRecord[]) {
+  const spans = [];
+  const traced: OutboxRecord[] = [];
+  for (const row of rows) {
+    const { span, context } = startChild(tracer, `publish ${row.topic}`, {
+      kind: SpanKind.PRODUCER,
+      parent: extractContext(row.headers),
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': row.topic,
+        'messaging.message.id': row.eventId,
+        'messaging.kafka.message.key': row.key,
+        'orderflow.outbox.id': String(row.id),
+      },
+    });
+    const headers = { ...row.headers };
+    injectContext(context, headers);
+    spans.push(span);
+    traced.push({ ...row, headers });
+  }
+  return { spans, rows: traced };
 }
 
 function errorText(error: PublishRejectedError): string {
