@@ -10,6 +10,7 @@ import type { AnyHttpFunction } from '../runtime/define.ts';
 import { DEFAULT_OPENAPI_INFO } from '../runtime/http/app.ts';
 import { openApiDocument } from '../runtime/http/openapi.ts';
 import { createLogger } from '../runtime/logger.ts';
+import { createMetrics } from '../runtime/metrics/metrics.ts';
 import { gatewayRoutes, startGateway } from './gateway.ts';
 import { loadGatewayConfig } from './gateway-config.ts';
 import { onShutdownSignal } from './signals.ts';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    metrics: createMetrics(),
     openapi: () =>
       openApiDocument(
         manifest.filter((fn): fn is AnyHttpFunction => fn.kind === 'http'),

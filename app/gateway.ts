@@ -32,6 +32,8 @@ import {
   requestContext,
 } from '../runtime/http/request-context.ts';
 import { listen } from '../runtime/http/server.ts';
+import { mountMetrics } from '../runtime/metrics/http.ts';
+import type { Metrics } from '../runtime/metrics/metrics.ts';
 
 /** One route the gateway serves, and the function (hence upstream) behind it. */
 export interface GatewayRoute {
@@ -60,6 +62,8 @@ export interface GatewayOptions {
   fetch?: typeof fetch;
   /** The OpenAPI document of the routes, served at `/openapi.json` with Swagger UI at `/docs`. */
   openapi?: () => object;
+  /** Prometheus metrics of the gateway's own requests (by the function each route forwards to), at `/metrics`. */
+  metrics?: Metrics;
 }
 
 /**
@@ -89,6 +93,10 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVa
   }
   const app = new Hono<{ Variables: HttpVariables }>();
   app.use('*', requestContext(log));
+  if (options.metrics !== undefined) {
+    const functionOf = new Map(options.routes.map((r) => [`${r.method} ${r.path}`, r.functionId] as const));
+    mountMetrics(app, options.metrics, functionOf);
+  }
   app.use('*', async (c, next) => {
     const expectation = c.req.header('expect');
     if (expectation === undefined || expectation.trim().toLowerCase() === '100-continue') return next();

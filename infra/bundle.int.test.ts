@@ -200,8 +200,12 @@ describe('the bundles', () => {
         const spec = (await (await fetch(`${gateway.process.url}/openapi.json`)).json()) as { paths: object };
         expect(Object.keys(spec.paths)).toContain('/orders/{id}');
         expect((await fetch(`${gateway.process.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
-        const metrics = await (await fetch(`${getOrder.process.url}/metrics`)).text();
-        expect(metrics).toContain('http_server_request_duration_seconds_count{function="get-order"');
+        for (const process of [getOrder.process, gateway.process]) {
+          const metrics = await (await fetch(`${process.url}/metrics`)).text();
+          expect(metrics, process.name).toContain(
+            'http_server_request_duration_seconds_count{function="get-order",http_route="/orders/:id",http_request_method="GET",http_response_status_code="404"} 1',
+          );
+        }
 
         // Events: payment-requests → process-payment bundle → payments DB + outbox → payment-completed.
         const kafka = createKafkaClient({

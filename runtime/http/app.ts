@@ -5,9 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { routePath } from 'hono/route';
 import type { HttpFunction, HttpMethod, InvocationMeta } from '../define.ts';
 import { invokeHttpFunction, type RuntimeEnv } from '../invoke.ts';
+import { mountMetrics } from '../metrics/http.ts';
 import { redactText } from '../redact.ts';
 import { httpTracing } from '../tracing/http.ts';
 import { describePingFailure } from '../unavailable.ts';
@@ -54,29 +54,11 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
   const app = new Hono<{ Variables: HttpVariables }>();
 
   app.use('*', requestContext(log));
-  const metrics = env.metrics;
-  if (metrics !== undefined) {
+  if (env.metrics !== undefined) {
     const functionOf = new Map<string, string>(
       options.functions.flatMap((fn) => fn.paths.map((path) => [`${fn.method} ${path}`, fn.id] as const)),
     );
-    app.use('*', async (c, next) => {
-      const ended = metrics.httpStarted(c.req.method);
-      try {
-        await next();
-      } finally {
-        // The template of the last route that matched ('*' alone: no route, then the label stays empty).
-        const route = routePath(c, -1);
-        const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
-        ended({
-          function: functionOf.get(`${method} ${route}`) ?? '',
-          route: route === '*' ? '' : route,
-          status: c.res.status,
-        });
-      }
-    });
-    app.get('/metrics', async (c) =>
-      c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }),
-    );
+    mountMetrics(app, env.metrics, functionOf);
   }
   app.onError((error, c) =>
     problemResponse(c, toProblem(error, log.child({ requestId: c.get('requestId') }))),
