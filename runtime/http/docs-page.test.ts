@@ -48,7 +48,7 @@ describe.skipIf(executablePath === undefined)(title, () => {
         .waitFor({ timeout: 20_000 });
       const paths = await page.locator('.opblock-summary-path').allInnerTexts();
       expect(paths.map((p) => p.trim())).toEqual(expect.arrayContaining(['/orders', '/orders/{id}']));
-      expect(await page.locator('.info .title').innerText()).toContain('orderflow');
+      expect(await page.locator('.info .title').textContent()).toContain('orderflow');
       expect(elsewhere).toEqual([]);
     } finally {
       await browser.close();
