@@ -7,6 +7,7 @@
  * registered and the runtime makes no spans at all. No auto-instrumentation: the runtime makes its own spans.
  * @module
  */
+import { context, propagation, trace } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { runtimeTracer, type Tracer } from '../runtime/tracing/tracing.ts';
 
@@ -44,6 +45,32 @@ export function tracingRequested(env: Readonly<Record<string, string | undefined
 export async function startTracing(options: TracingOptions): Promise<Tracing | undefined> {
   const env = options.env ?? process.env;
   if (options.spanProcessors === undefined && !tracingRequested(env)) return undefined;
+  // The SDK registers process-wide globals: a second system in the same process (benchmarks, tests) shares
+  // the first one's SDK, which is shut down when the last of them stops.
+  shared ??= startSdk(options, env).then((sdk) => ({ sdk, users: 0 }));
+  const current = await shared;
+  current.users += 1;
+  let stopped = false;
+  return {
+    tracer: runtimeTracer(),
+    async shutdown() {
+      if (stopped) return;
+      stopped = true;
+      current.users -= 1;
+      if (current.users > 0) return;
+      shared = undefined;
+      await current.sdk.shutdown();
+      // Unregister the globals, so that a later start in this process registers its own SDK.
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
+
+let shared: Promise<{ sdk: { shutdown(): Promise<void> }; users: number }> | undefined;
+
+async function startSdk(options: TracingOptions, env: Readonly<Record<string, string | undefined>>) {
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
     ...(env.OTEL_SERVICE_NAME ? {} : { serviceName: options.serviceName }),
@@ -51,5 +78,5 @@ export async function startTracing(options: TracingOptions): Promise<Tracing | u
     instrumentations: [],
   });
   sdk.start();
-  return { tracer: runtimeTracer(), shutdown: () => sdk.shutdown() };
+  return sdk;
 }

@@ -86,3 +86,27 @@ it('sends the spans of a request as OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOIN
   expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
   expect(span.attributes).toContainEqual({ key: 'http.route', value: { stringValue: '/healthz' } });
 });
+
+it('can be started again in the same process after a stop (benchmarks and tests start several systems)', async () => {
+  const before = received.length;
+  for (const round of [1, 2]) {
+    const tracing = await startTracing({ serviceName: `round-${round}` });
+    const app = createHttpApp({
+      functions: [],
+      env: {
+        stores: {},
+        ports: {} as Ports,
+        clock: () => new Date(),
+        logger: pino({ level: 'silent' }),
+        tracer: tracing!.tracer,
+      },
+    });
+    expect((await app.request('/readyz')).status).toBe(200);
+    await tracing!.shutdown();
+  }
+  const names = received
+    .slice(before)
+    .filter((r) => r.path === '/v1/traces')
+    .flatMap((r) => JSON.stringify(JSON.parse(r.body)).match(/round-\d/g) ?? []);
+  expect([...new Set(names)].sort()).toEqual(['round-1', 'round-2']);
+});
