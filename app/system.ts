@@ -87,7 +87,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         config.pruneIntervalMs === 0
           ? false
           : { intervalMs: config.pruneIntervalMs, limit: config.pruneBatchSize, windows: config.retention },
-      ...(options.consumer === undefined ? {} : { consumer: options.consumer }),
+      consumer: { ...groupTimings(config), ...options.consumer },
       ...(config.consumerRetryAttempts === undefined ? {} : { retryAttempts: config.consumerRetryAttempts }),
       shutdownTimeoutMs: config.shutdownTimeoutMs,
     });
@@ -105,6 +105,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await tracing?.shutdown().catch(() => undefined);
     throw error;
   }
+}
+
+/** `KAFKA_SESSION_TIMEOUT_MS` / `KAFKA_HEARTBEAT_INTERVAL_MS`, when set (otherwise kafkajs' defaults apply). */
+function groupTimings(config: Config): EventConsumerOptions {
+  return {
+    ...(config.kafkaSessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: config.kafkaSessionTimeoutMs }),
+    ...(config.kafkaHeartbeatIntervalMs === undefined
+      ? {}
+      : { heartbeatIntervalMs: config.kafkaHeartbeatIntervalMs }),
+  };
 }
 
 /**

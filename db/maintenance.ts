@@ -36,5 +36,22 @@ export function maintenanceFromTasks(tasks: readonly PruneTask[]): MaintenancePo
   };
 }
 
+/** One bounded delete: at most `limit` rows older than `before`; resolves how many it deleted. */
+export type BoundedDelete = (before: Date, limit: number) => Promise<number>;
+
+/**
+ * The messaging tables' prune tasks from each dialect's bounded deletes: the outbox (published rows), the inbox
+ * (past the dedupe window) and consumer attempts, each before its own window.
+ */
+export function messagingPruneTasks(
+  deletes: Record<(typeof MESSAGING_PRUNE_TASKS)[number], BoundedDelete>,
+): PruneTask[] {
+  const windowOf = { outbox: 'outboxMs', inbox: 'inboxMs', consumer_attempts: 'attemptsMs' } as const;
+  return MESSAGING_PRUNE_TASKS.map((name) => ({
+    name,
+    prune: ({ now, limit, windows }) => deletes[name](windowStart(now, windows[windowOf[name]]), limit),
+  }));
+}
+
 /** `now` minus `ms`. */
 export const windowStart = (now: Date, ms: number): Date => new Date(now.getTime() - ms);

@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       kafkaBrokers: undefined,
       kafkaClientId: 'orderflow',
       topicPartitions: 3,
+      kafkaSessionTimeoutMs: undefined,
+      kafkaHeartbeatIntervalMs: undefined,
       consumerRetryAttempts: undefined,
       databaseUrl: undefined,
       serviceDatabaseUrls: {},
@@ -25,6 +27,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       dataDir: '.data',
       paymentLimit: '300',
+      paymentProviderUrl: undefined,
+      paymentProviderTimeoutMs: 5000,
       notifyWebhookUrl: undefined,
       httpBodyLimit: 65536,
       outboxPollMs: 1000,
@@ -51,6 +55,10 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'DEBUG',
       DATA_DIR: '/var/lib/orderflow',
       PAYMENT_LIMIT: '299.99',
+      PAYMENT_PROVIDER_URL: 'https://payments.example.com/v1',
+      PAYMENT_PROVIDER_TIMEOUT_MS: '2500',
+      KAFKA_SESSION_TIMEOUT_MS: '10000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
       NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/x',
       HTTP_BODY_LIMIT: '1024',
       OUTBOX_POLL_MS: '250',
@@ -72,6 +80,10 @@ describe('loadConfig', () => {
       port: 8080,
       logLevel: 'debug',
       paymentLimit: '299.99',
+      paymentProviderUrl: 'https://payments.example.com/v1',
+      paymentProviderTimeoutMs: 2500,
+      kafkaSessionTimeoutMs: 10000,
+      kafkaHeartbeatIntervalMs: 1000,
       httpBodyLimit: 1024,
       outboxPollMs: 250,
       shutdownTimeoutMs: 0,
@@ -82,6 +94,11 @@ describe('loadConfig', () => {
       pruneBatchSize: 500,
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('derives the heartbeat from a session timeout alone: a third of it, at most 3 s', () => {
+    expect(loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '6000' }).kafkaHeartbeatIntervalMs).toBe(2000);
+    expect(loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '45000' }).kafkaHeartbeatIntervalMs).toBe(3000);
   });
 
   it('treats empty values as unset', () => {
@@ -116,6 +133,21 @@ describe('loadConfig', () => {
       'NOTIFY_WEBHOOK_URL: must be an http:// or https:// URL (got "ftp://x")',
     ],
     ['TOPIC_PARTITIONS', '0', 'TOPIC_PARTITIONS: must be an integer between 1 and 1000 (got "0")'],
+    [
+      'PAYMENT_PROVIDER_URL',
+      'payments.example.com',
+      'PAYMENT_PROVIDER_URL: must be an http:// or https:// URL (got "payments.example.com")',
+    ],
+    [
+      'KAFKA_SESSION_TIMEOUT_MS',
+      '500',
+      'KAFKA_SESSION_TIMEOUT_MS: must be an integer between 1000 and 3600000 (got "500")',
+    ],
+    [
+      'KAFKA_HEARTBEAT_INTERVAL_MS',
+      '30000',
+      'KAFKA_HEARTBEAT_INTERVAL_MS: must be less than KAFKA_SESSION_TIMEOUT_MS (default 30000) (got "30000")',
+    ],
     ['HTTP_BODY_LIMIT', '1.5', 'HTTP_BODY_LIMIT: must be an integer between 1 and 104857600 (got "1.5")'],
     [
       'INBOX_RETENTION',

@@ -20,6 +20,14 @@ export interface Config {
   kafkaBrokers: readonly string[] | undefined;
   kafkaClientId: string;
   topicPartitions: number;
+  /**
+   * `KAFKA_SESSION_TIMEOUT_MS`: how long the group coordinator waits for a silent consumer before it gives its
+   * partitions to others; also how long a restarted consumer can wait for its dead predecessor to be evicted.
+   * undefined = kafkajs' default (30 s).
+   */
+  kafkaSessionTimeoutMs: number | undefined;
+  /** `KAFKA_HEARTBEAT_INTERVAL_MS`; when only the session timeout is set, a third of it (at most kafkajs' 3 s). */
+  kafkaHeartbeatIntervalMs: number | undefined;
   /** `CONSUMER_RETRY_ATTEMPTS`: overrides every event function's `retryPolicy.attempts` when set. */
   consumerRetryAttempts: number | undefined;
   /** `DATABASE_URL`: undefined = PGlite. */
@@ -31,8 +39,12 @@ export interface Config {
   logLevel: LogLevel;
   /** PGlite data directory (one sub-directory per service); `memory://` keeps data in memory. */
   dataDir: string;
-  /** Decimal string, e.g. "300": payments above it are declined. */
+  /** Decimal string, e.g. "300": the simulated provider declines payments above it. */
   paymentLimit: string;
+  /** `PAYMENT_PROVIDER_URL`: the HTTP payment provider's base URL; undefined = the simulated provider. */
+  paymentProviderUrl: string | undefined;
+  /** `PAYMENT_PROVIDER_TIMEOUT_MS`: longest wait for one charge request to the HTTP provider. */
+  paymentProviderTimeoutMs: number;
   notifyWebhookUrl: string | undefined;
   httpBodyLimit: number;
   outboxPollMs: number;
@@ -54,6 +66,8 @@ export const CONFIG_VARIABLES = [
   'KAFKA_BROKERS',
   'KAFKA_CLIENT_ID',
   'TOPIC_PARTITIONS',
+  'KAFKA_SESSION_TIMEOUT_MS',
+  'KAFKA_HEARTBEAT_INTERVAL_MS',
   'CONSUMER_RETRY_ATTEMPTS',
   'DATABASE_URL',
   'ORDERS_DATABASE_URL',
@@ -63,6 +77,8 @@ export const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'DATA_DIR',
   'PAYMENT_LIMIT',
+  'PAYMENT_PROVIDER_URL',
+  'PAYMENT_PROVIDER_TIMEOUT_MS',
   'NOTIFY_WEBHOOK_URL',
   'HTTP_BODY_LIMIT',
   'OUTBOX_POLL_MS',
@@ -112,6 +128,9 @@ const duration = (minMs: number) =>
 
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
 
+/** kafkajs' own heartbeat interval, used when only the session timeout is configured and it allows. */
+const KAFKAJS_HEARTBEAT_INTERVAL_MS = 3_000;
+
 const schema = z.object({
   KAFKA_BROKERS: z
     .string()
@@ -130,6 +149,8 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'must be 1-100 of A-Z a-z 0-9 . _ -' })
     .default('orderflow'),
   TOPIC_PARTITIONS: int(1, 1000).default(3),
+  KAFKA_SESSION_TIMEOUT_MS: int(1_000, 3_600_000).optional(),
+  KAFKA_HEARTBEAT_INTERVAL_MS: int(100, 3_600_000).optional(),
   CONSUMER_RETRY_ATTEMPTS: int(1, 100).optional(),
   DATABASE_URL: databaseUrl.optional(),
   ORDERS_DATABASE_URL: databaseUrl.optional(),
@@ -149,6 +170,10 @@ const schema = z.object({
     .string()
     .regex(/^(0|[1-9]\d*)(\.\d+)?$/, { error: 'must be a non-negative decimal such as "300" or "299.99"' })
     .default('300'),
+  PAYMENT_PROVIDER_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .optional(),
+  PAYMENT_PROVIDER_TIMEOUT_MS: int(1, 600_000).default(5_000),
   NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   HTTP_BODY_LIMIT: int(1, 100 * 1024 * 1024).default(65_536),
   OUTBOX_POLL_MS: int(10, 3_600_000).default(1000),
@@ -205,6 +230,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(issues);
   }
   const v = parsed.data;
+  if (
+    v.KAFKA_HEARTBEAT_INTERVAL_MS !== undefined &&
+    v.KAFKA_HEARTBEAT_INTERVAL_MS >= (v.KAFKA_SESSION_TIMEOUT_MS ?? 30_000)
+  ) {
+    throw new ConfigError([
+      {
+        variable: 'KAFKA_HEARTBEAT_INTERVAL_MS',
+        message: `must be less than KAFKA_SESSION_TIMEOUT_MS (default 30000) (got "${v.KAFKA_HEARTBEAT_INTERVAL_MS}")`,
+      },
+    ]);
+  }
   const serviceDatabaseUrls: Record<string, string> = {};
   if (v.ORDERS_DATABASE_URL !== undefined) serviceDatabaseUrls.orders = v.ORDERS_DATABASE_URL;
   if (v.PAYMENTS_DATABASE_URL !== undefined) serviceDatabaseUrls.payments = v.PAYMENTS_DATABASE_URL;
@@ -212,6 +248,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kafkaBrokers: v.KAFKA_BROKERS === undefined ? undefined : Object.freeze(v.KAFKA_BROKERS),
     kafkaClientId: v.KAFKA_CLIENT_ID,
     topicPartitions: v.TOPIC_PARTITIONS,
+    kafkaSessionTimeoutMs: v.KAFKA_SESSION_TIMEOUT_MS,
+    kafkaHeartbeatIntervalMs:
+      v.KAFKA_HEARTBEAT_INTERVAL_MS ??
+      (v.KAFKA_SESSION_TIMEOUT_MS === undefined
+        ? undefined
+        : Math.min(KAFKAJS_HEARTBEAT_INTERVAL_MS, Math.floor(v.KAFKA_SESSION_TIMEOUT_MS / 3))),
     consumerRetryAttempts: v.CONSUMER_RETRY_ATTEMPTS,
     databaseUrl: v.DATABASE_URL,
     serviceDatabaseUrls: Object.freeze(serviceDatabaseUrls),
@@ -220,6 +262,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: v.LOG_LEVEL,
     dataDir: v.DATA_DIR,
     paymentLimit: v.PAYMENT_LIMIT,
+    paymentProviderUrl: v.PAYMENT_PROVIDER_URL,
+    paymentProviderTimeoutMs: v.PAYMENT_PROVIDER_TIMEOUT_MS,
     notifyWebhookUrl: v.NOTIFY_WEBHOOK_URL,
     httpBodyLimit: v.HTTP_BODY_LIMIT,
     outboxPollMs: v.OUTBOX_POLL_MS,

@@ -8,6 +8,7 @@
  */
 import type { Server } from 'node:http';
 import type { Hono } from 'hono';
+import type { Logger } from 'pino';
 import type { AnyEventFunction, AnyFunction, AnyHttpFunction } from './define.ts';
 import { createHttpApp, type Readiness } from './http/app.ts';
 import type { HttpVariables } from './http/request-context.ts';
@@ -80,44 +81,11 @@ export async function startHost(options: HostOptions): Promise<Host> {
 
   const kafka = createKafkaClient({ ...options.kafka, logger: options.env.logger });
   const producer = sharedProducer(kafka);
-  await producer.connect();
-  if (options.topics?.length) {
-    const created = await ensureTopics(kafka, options.topics);
-    if (created.length > 0) log.info({ topics: created }, 'created topics');
-  }
-
   const publish = kafkaPublisher(producer);
-  const relays = new Map<string, OutboxRelay>();
   for (const service of services) {
-    const store = options.env.stores[service];
-    if (store === undefined) throw new Error(`no store for service "${service}"`);
-    const metrics = options.env.metrics;
-    metrics?.watchOutbox(service, store.outbox, options.env.clock);
-    if (store.poolState !== undefined) metrics?.watchPool(service, () => store.poolState?.());
-    relays.set(
-      service,
-      startOutboxRelay({
-        outbox: store.outbox,
-        publish,
-        logger: log.child({ service }),
-        ...options.outbox,
-        ...(options.env.tracer === undefined ? {} : { tracer: options.env.tracer }),
-        ...(metrics === undefined
-          ? {}
-          : {
-              observer: {
-                published: (rows) =>
-                  metrics.published(
-                    service,
-                    rows.map((row) => row.createdAt),
-                    options.env.clock(),
-                  ),
-                failed: (kind, count) => metrics.relayFailed(service, kind, count),
-              },
-            }),
-      }),
-    );
+    if (options.env.stores[service] === undefined) throw new Error(`no store for service "${service}"`);
   }
+  const relays = new Map<string, OutboxRelay>();
   const env: RuntimeEnv = { ...options.env, onCommitted: (service) => relays.get(service)?.nudge() };
   const pruner =
     options.maintenance === false
@@ -129,19 +97,82 @@ export async function startHost(options: HostOptions): Promise<Host> {
           ...options.maintenance,
         });
 
+  // Kafka is not needed to accept requests (their events wait in the outbox): the HTTP server starts at once,
+  // and the Kafka side (producer, topics, relays, consumers) starts beside it, retrying while the broker is
+  // unreachable — a broker outage at start-up is not a reason to exit. `/readyz` says `kafka: connecting` meanwhile.
   const consumers: EventConsumer[] = [];
-  for (const fn of eventFunctions) {
-    consumers.push(
-      await startEventConsumer(fn, env, kafka, producer, {
-        batchSize: DEFAULT_CONSUMER_BATCH_SIZE,
-        ...options.consumer,
-      }),
+  let stopped = false;
+  let kafkaState = 'connecting';
+  const kafkaStarted = (async () => {
+    await untilDone(
+      'connect to Kafka',
+      log,
+      () => stopped,
+      (error) => {
+        kafkaState = `connecting: ${error instanceof Error ? error.message : String(error)}`;
+      },
+      async () => {
+        await producer.connect();
+        if (options.topics?.length) {
+          const created = await ensureTopics(kafka, options.topics);
+          if (created.length > 0) log.info({ topics: created }, 'created topics');
+        }
+      },
     );
-  }
-  const ready = Promise.all(consumers.map((c) => c.ready)).then(() => undefined);
+    for (const service of services) {
+      if (stopped) return;
+      const store = env.stores[service]!;
+      const metrics = env.metrics;
+      metrics?.watchOutbox(service, store.outbox, env.clock);
+      if (store.poolState !== undefined) metrics?.watchPool(service, () => store.poolState?.());
+      relays.set(
+        service,
+        startOutboxRelay({
+          outbox: store.outbox,
+          publish,
+          logger: log.child({ service }),
+          ...options.outbox,
+          ...(env.tracer === undefined ? {} : { tracer: env.tracer }),
+          ...(metrics === undefined
+            ? {}
+            : {
+                observer: {
+                  published: (rows) =>
+                    metrics.published(
+                      service,
+                      rows.map((row) => row.createdAt),
+                      env.clock(),
+                    ),
+                  failed: (kind, count) => metrics.relayFailed(service, kind, count),
+                },
+              }),
+        }),
+      );
+    }
+    for (const fn of eventFunctions) {
+      const consumer = await untilDone(
+        `start consumer ${fn.groupId}`,
+        log,
+        () => stopped,
+        undefined,
+        () =>
+          startEventConsumer(fn, env, kafka, producer, {
+            batchSize: DEFAULT_CONSUMER_BATCH_SIZE,
+            ...options.consumer,
+          }),
+      );
+      if (consumer === undefined) return;
+      consumers.push(consumer);
+      if (stopped) await consumer.stop();
+    }
+    kafkaState = 'ok';
+  })();
+  const ready = kafkaStarted.then(() => Promise.all(consumers.map((c) => c.ready))).then(() => undefined);
+  // Nothing may await `ready` (a process with no consumers, a test): its rejection must not go unhandled.
+  ready.catch(() => {});
 
   const readiness = async (): Promise<Readiness> => {
-    const checks: Record<string, string> = {};
+    const checks: Record<string, string> = { kafka: kafkaState };
     for (const consumer of consumers) {
       const paused = consumer.paused();
       checks[`consumer:${consumer.groupId}`] = !consumer.isReady()
@@ -206,6 +237,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
             await Promise.allSettled(inFlight);
             await closed;
           }
+          stopped = true;
+          await kafkaStarted.catch(() => undefined);
           await Promise.allSettled(consumers.map((c) => c.stop()));
           await pruner?.stop();
           for (const relay of relays.values()) await relay.drain().catch(() => undefined);
@@ -222,6 +255,30 @@ export async function startHost(options: HostOptions): Promise<Host> {
   };
 
   return { url, port, ready, readiness, stop };
+}
+
+/**
+ * Runs `work` until it succeeds, retrying with a capped back-off (250 ms doubling to 5 s) and one log line per
+ * failure; resolves `undefined` when `isStopped` turns true first.
+ */
+async function untilDone<T>(
+  what: string,
+  log: Logger,
+  isStopped: () => boolean,
+  onFailure: ((error: unknown) => void) | undefined,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  for (let attempt = 1; !isStopped(); attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      onFailure?.(error);
+      const delayMs = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 5));
+      log.warn({ err: error, attempt, delayMs }, `could not ${what}; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+  return undefined;
 }
 
 function withRetryAttempts(fn: AnyEventFunction, attempts: number | undefined): AnyEventFunction {

@@ -16,7 +16,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
-import { maintenanceFromTasks, windowStart } from '../maintenance.ts';
+import { maintenanceFromTasks, messagingPruneTasks } from '../maintenance.ts';
 import { poolStateOf } from '../pool-state.ts';
 import { isMssqlUnavailable } from '../unavailable.ts';
 import { createAttemptsPort } from './attempts-store.ts';
@@ -66,7 +66,11 @@ export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlS
     attempts: createAttemptsPort(db, tables.attempts, tables.inbox),
     isUnavailable: isMssqlUnavailable,
     maintenance: maintenanceFromTasks([
-      ...messagingPruneTasks(db, tables),
+      ...messagingPruneTasks({
+        outbox: (before, limit) => pruneOutbox(db, tables.outbox, before, limit),
+        inbox: (before, limit) => pruneInbox(db, tables.inbox, before, limit),
+        consumer_attempts: (before, limit) => pruneAttempts(db, tables.attempts, before, limit),
+      }),
       ...(options.extraPrune?.(repo) ?? []),
     ]),
     transaction(fn) {
@@ -86,30 +90,6 @@ export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlS
     },
     close: options.close ?? (async () => {}),
   };
-}
-
-/**
- * Pruning of the outbox (published rows), the inbox (past the dedupe window) and consumer attempts: each a
- * `delete top (@limit)` on its own index, in autocommit (a round's deletes need not be atomic).
- */
-export function messagingPruneTasks(db: MssqlDb, tables: MessagingTables): PruneTask[] {
-  return [
-    {
-      name: 'outbox',
-      prune: ({ now, limit, windows }) =>
-        pruneOutbox(db, tables.outbox, windowStart(now, windows.outboxMs), limit),
-    },
-    {
-      name: 'inbox',
-      prune: ({ now, limit, windows }) =>
-        pruneInbox(db, tables.inbox, windowStart(now, windows.inboxMs), limit),
-    },
-    {
-      name: 'consumer_attempts',
-      prune: ({ now, limit, windows }) =>
-        pruneAttempts(db, tables.attempts, windowStart(now, windows.attemptsMs), limit),
-    },
-  ];
 }
 
 /** The row that made an insert-or-nothing a no-op; missing only if it was deleted in between. */

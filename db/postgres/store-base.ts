@@ -6,7 +6,7 @@
 import { is, sql } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
-import { maintenanceFromTasks, windowStart } from '../maintenance.ts';
+import { maintenanceFromTasks, messagingPruneTasks } from '../maintenance.ts';
 import { poolStateOf } from '../pool-state.ts';
 import { isPostgresUnavailable } from '../unavailable.ts';
 import type { PgDatabase } from './connect.ts';
@@ -63,7 +63,11 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
     attempts: createAttemptsPort(db, tables.attempts, tables.inbox),
     isUnavailable: isPostgresUnavailable,
     maintenance: maintenanceFromTasks([
-      ...messagingPruneTasks(db, tables),
+      ...messagingPruneTasks({
+        outbox: (before, limit) => pruneOutbox(db, tables.outbox, before, limit),
+        inbox: (before, limit) => pruneInbox(db, tables.inbox, before, limit),
+        consumer_attempts: (before, limit) => pruneAttempts(db, tables.attempts, before, limit),
+      }),
       ...(options.extraPrune?.(repo) ?? []),
     ]),
     transaction(fn) {
@@ -84,27 +88,6 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
     },
     close: options.close ?? (async () => {}),
   };
-}
-
-/** Pruning of the outbox (published rows), the inbox (past the dedupe window) and consumer attempts. */
-export function messagingPruneTasks(db: PgDatabase, tables: MessagingTables): PruneTask[] {
-  return [
-    {
-      name: 'outbox',
-      prune: ({ now, limit, windows }) =>
-        pruneOutbox(db, tables.outbox, windowStart(now, windows.outboxMs), limit),
-    },
-    {
-      name: 'inbox',
-      prune: ({ now, limit, windows }) =>
-        pruneInbox(db, tables.inbox, windowStart(now, windows.inboxMs), limit),
-    },
-    {
-      name: 'consumer_attempts',
-      prune: ({ now, limit, windows }) =>
-        pruneAttempts(db, tables.attempts, windowStart(now, windows.attemptsMs), limit),
-    },
-  ];
 }
 
 /** The row that made an `ON CONFLICT DO NOTHING` insert a no-op; missing only if it was deleted in between. */

@@ -54,13 +54,15 @@ async function post(orderId: string, amount: number, headers: Record<string, str
   expect(response.status).toBe(201);
 }
 
-/** The spans of one order, once the last consumer's span has ended. */
-async function orderSpans(orderId: string, last: string): Promise<ReadableSpan[]> {
+/** The spans of one order, once the consumer spans of every function in `last` have ended. */
+async function orderSpans(orderId: string, last: readonly string[]): Promise<ReadableSpan[]> {
   return waitFor(
     async () => {
       const spans = exporter.getFinishedSpans();
       const mine = spans.filter((s) => s.attributes['orderflow.order.id'] === orderId);
-      if (!mine.some((s) => s.attributes['orderflow.function'] === last && s.kind === 4)) return undefined;
+      const ended = (fn: string) =>
+        mine.some((s) => s.attributes['orderflow.function'] === fn && s.kind === 4);
+      if (!last.every(ended)) return undefined;
       const traceIds = new Set(mine.map((s) => s.spanContext().traceId));
       return spans.filter((s) => traceIds.has(s.spanContext().traceId));
     },
@@ -73,7 +75,7 @@ const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 describe('tracing across HTTP, the outbox and Kafka', () => {
   it('makes one trace of an order: POST → transaction → publish → process-payment → apply / ship', async () => {
     await post('trace-1', 50);
-    const spans = await orderSpans('trace-1', 'ship-order');
+    const spans = await orderSpans('trace-1', ['apply-payment-result', 'ship-order']);
     expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
 
     const one = (predicate: (s: ReadableSpan) => boolean, what: string) => {
@@ -122,7 +124,7 @@ describe('tracing across HTTP, the outbox and Kafka', () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parent = '00f067aa0ba902b7';
     await post('trace-2', 450, { traceparent: `00-${traceId}-${parent}-01` });
-    const spans = await orderSpans('trace-2', 'notify-payment-failed');
+    const spans = await orderSpans('trace-2', ['apply-payment-result', 'notify-payment-failed']);
     const server = spans.find((s) => s.name === 'POST /orders')!;
     expect(server.spanContext().traceId).toBe(traceId);
     expect(parentOf(server)).toBe(parent);
