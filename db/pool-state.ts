@@ -21,6 +21,15 @@ interface MssqlPoolLike {
 
 /** Reads the pool of `db` (a drizzle database), or undefined when it has none. */
 export function poolStateOf(db: unknown): PoolState | undefined {
+  try {
+    return readPool(db);
+  } catch {
+    // mssql's getters throw before the pool has connected (or while it reconnects): no state to report.
+    return undefined;
+  }
+}
+
+function readPool(db: unknown): PoolState | undefined {
   const client = (db as { $client?: unknown }).$client as Partial<PgPoolLike & MssqlPoolLike> | undefined;
   if (client === undefined || client === null) return undefined;
   if (typeof client.totalCount === 'number' && typeof client.idleCount === 'number') {
