@@ -27,10 +27,16 @@ export interface GatewayConfig {
   readyTimeoutMs: number;
   /** Base URL per function id. */
   upstreams: Readonly<Record<string, string>>;
+  /** `GATEWAY_OPS_UPSTREAM`: forward `/ops/…` there; undefined (the default) = the gateway never forwards `/ops`. */
+  opsUpstream: string | undefined;
 }
 
 /** The variables only the gateway reads (besides one `UPSTREAM_<ID>` per HTTP function). */
-export const GATEWAY_VARIABLES = ['GATEWAY_TIMEOUT_MS', 'GATEWAY_READY_TIMEOUT_MS'] as const;
+export const GATEWAY_VARIABLES = [
+  'GATEWAY_TIMEOUT_MS',
+  'GATEWAY_READY_TIMEOUT_MS',
+  'GATEWAY_OPS_UPSTREAM',
+] as const;
 
 /** `create-order` → `UPSTREAM_CREATE_ORDER`. */
 export function upstreamVariable(functionId: string): string {
@@ -90,6 +96,7 @@ export function loadGatewayConfig(
     const url = read(upstreamVariable(id), upstreamUrl.default(defaultUpstream(id)));
     if (url !== undefined) upstreams[id] = url;
   }
+  const opsUpstream = read('GATEWAY_OPS_UPSTREAM', upstreamUrl.optional());
   if (issues.length > 0 || base === undefined) throw new ConfigError(issues);
   return Object.freeze({
     port: base.port,
@@ -99,5 +106,6 @@ export function loadGatewayConfig(
     timeoutMs: timeoutMs!,
     readyTimeoutMs: readyTimeoutMs!,
     upstreams: Object.freeze(upstreams),
+    opsUpstream,
   });
 }

@@ -11,7 +11,7 @@ import { DEFAULT_OPENAPI_INFO } from '../runtime/http/app.ts';
 import { openApiDocument } from '../runtime/http/openapi.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createMetrics } from '../runtime/metrics/metrics.ts';
-import { gatewayRoutes, startGateway } from './gateway.ts';
+import { gatewayRoutes, opsRoutes, startGateway } from './gateway.ts';
 import { loadGatewayConfig } from './gateway-config.ts';
 import { onShutdownSignal } from './signals.ts';
 
@@ -19,9 +19,14 @@ async function main(): Promise<void> {
   const routes = gatewayRoutes(manifest);
   const config = exitOnConfigError(() => loadGatewayConfig([...new Set(routes.map((r) => r.functionId))]));
   const logger = createLogger({ level: config.logLevel, name: 'gateway' });
+  // `/ops` only when configured: it carries its own bearer token, checked by the process behind it.
+  const ops = config.opsUpstream === undefined ? [] : opsRoutes();
   const gateway = await startGateway({
-    routes,
-    upstreams: config.upstreams,
+    routes: [...routes, ...ops],
+    upstreams: {
+      ...config.upstreams,
+      ...(config.opsUpstream === undefined ? {} : { ops: config.opsUpstream }),
+    },
     timeoutMs: config.timeoutMs,
     readyTimeoutMs: config.readyTimeoutMs,
     logger,

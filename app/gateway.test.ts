@@ -135,7 +135,12 @@ describe('gateway routes', () => {
     );
     expect(routes).toEqual(expected);
     expect(routes).toContainEqual({ functionId: 'create-order', method: 'POST', path: '/order' });
-    expect(httpFunctionIds.sort()).toEqual(['create-order', 'get-order']);
+    expect(httpFunctionIds.sort()).toEqual([
+      'create-order',
+      'get-order',
+      'get-order-timeline',
+      'list-orders',
+    ]);
   });
 
   it('read upstreams from UPSTREAM_<ID>, defaulting to http://<id>:5000', () => {
@@ -144,6 +149,8 @@ describe('gateway routes', () => {
     expect(config.upstreams).toEqual({
       'create-order': defaultUpstream('create-order'),
       'get-order': 'http://10.0.0.7:8080',
+      'get-order-timeline': defaultUpstream('get-order-timeline'),
+      'list-orders': defaultUpstream('list-orders'),
     });
     expect(defaultUpstream('create-order')).toBe('http://create-order:5000');
     expect(() =>
@@ -357,7 +364,7 @@ describe('gateway when an upstream fails', () => {
   async function gatewayTo(upstream: string, timeoutMs = 2_000) {
     const gateway = await startGateway({
       routes,
-      upstreams: { 'create-order': upstream, 'get-order': upstream },
+      upstreams: Object.fromEntries(httpFunctionIds.map((id) => [id, upstream])),
       timeoutMs,
       readyTimeoutMs: 300,
       logger: testLogger(),
@@ -387,7 +394,7 @@ describe('gateway when an upstream fails', () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({
       status: 'unavailable',
-      checks: { 'upstream:create-order': 'ECONNREFUSED', 'upstream:get-order': 'ECONNREFUSED' },
+      checks: Object.fromEntries(httpFunctionIds.map((id) => [`upstream:${id}`, 'ECONNREFUSED'])),
     });
   });
 
@@ -437,7 +444,7 @@ describe('gateway in front of the real create-order and get-order functions', ()
     // One process hosts both functions here (one PGlite); in compose each has its own container.
     const upstream = system.host.url!;
     gateway = await startGateway({
-      routes,
+      routes: routes.filter((r) => r.functionId === 'create-order' || r.functionId === 'get-order'),
       upstreams: { 'create-order': upstream, 'get-order': upstream },
       timeoutMs: 5_000,
       logger,

@@ -34,6 +34,8 @@ import {
 import { listen } from '../runtime/http/server.ts';
 import { mountMetrics } from '../runtime/metrics/http.ts';
 import type { Metrics } from '../runtime/metrics/metrics.ts';
+import { OPS_ROUTES } from '../runtime/ops/http.ts';
+import { mountConsole } from './console/index.ts';
 
 /** One route the gateway serves, and the function (hence upstream) behind it. */
 export interface GatewayRoute {
@@ -47,6 +49,11 @@ export function gatewayRoutes(functions: readonly AnyFunction[]): GatewayRoute[]
   return functions.flatMap((fn) =>
     fn.kind === 'http' ? fn.paths.map((path) => ({ functionId: fn.id, method: fn.method, path })) : [],
   );
+}
+
+/** The `/ops` routes, forwarded to the upstream named `ops` (only when `GATEWAY_OPS_UPSTREAM` is set). */
+export function opsRoutes(): GatewayRoute[] {
+  return OPS_ROUTES.map((route) => ({ functionId: 'ops', method: route.method, path: route.path }));
 }
 
 export interface GatewayOptions {
@@ -119,6 +126,8 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVa
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   if (options.openapi !== undefined) mountApiDocs(app, options.openapi);
+  // The console's page is the gateway's own; its calls come back through the routes below.
+  mountConsole(app);
   app.get('/readyz', async (c) => {
     const ids = [...new Set(options.routes.map((r) => r.functionId))];
     const checks: Record<string, string> = {};

@@ -5,6 +5,7 @@
  *   node dist/main.js serve all                                run every function of the manifest
  *   node dist/main.js migrate                                  apply every service's migrations, then exit
  *   node dist/main.js topics                                   create the manifest's topics, then exit
+ *   node dist/main.js ops dlq list …                           the ops CLI (`app/ops.ts`)
  *
  * Needs `KAFKA_BROKERS` for `serve` and `topics` (containers never start the embedded broker).
  * @module
@@ -17,12 +18,14 @@ import type { AnyFunction } from '../runtime/define.ts';
 import { createKafkaClient } from '../runtime/kafka/client.ts';
 import { ensureTopics } from '../runtime/kafka/topics.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
+import { runOpsMain } from './ops-entry.ts';
 import { onShutdownSignal } from './signals.ts';
 import { startSystem, topicSpecs } from './system.ts';
 
-const USAGE = 'usage: main serve <function-id…|all> | migrate | topics';
+const USAGE = 'usage: main serve <function-id…|all> | migrate | topics | ops …';
 
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'ops') return runOpsMain(argv.slice(1));
   const { positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true });
   const [command, ...rest] = positionals;
   const config = exitOnConfigError(() => loadConfig());

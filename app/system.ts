@@ -14,7 +14,10 @@ import { type Host, type HostOptions, startHost } from '../runtime/host.ts';
 import type { EventConsumerOptions } from '../runtime/kafka/consumer.ts';
 import type { TopicSpec } from '../runtime/kafka/topics.ts';
 import { createMetrics, type Metrics } from '../runtime/metrics/metrics.ts';
+import { mountOps } from '../runtime/ops/http.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
+import { mountConsole } from './console/index.ts';
+import { createOpsTooling, type OpsTooling } from './ops-tooling.ts';
 import { startTracing, type Tracing } from './tracing.ts';
 
 export interface SystemOptions {
@@ -30,6 +33,8 @@ export interface SystemOptions {
   metrics?: Metrics | false;
   /** Tracing already started (tests); by default started from the `OTEL_*` environment, if it asks (app/tracing.ts). */
   tracing?: Tracing;
+  /** Mounts `/ops` with this bearer token (`npm start` generates one); default `config.opsToken`. */
+  opsToken?: string;
 }
 
 export interface RunningSystem {
@@ -68,7 +73,22 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     (service) => databaseTarget(config, service),
     { logger: dbLog, onPgliteMaintenance: pgliteMaintenanceLog(dbLog) },
   );
+  let ops: OpsTooling | undefined;
   try {
+    // `/ops` only with a token: the routes are not mounted at all otherwise (runtime/ops/http.ts).
+    const opsToken = options.opsToken ?? config.opsToken;
+    if (opsToken !== undefined) {
+      ops = await createOpsTooling({
+        brokers: options.brokers,
+        clientId: config.kafkaClientId,
+        logger,
+        maxRedrives: config.dlqMaxRedrives,
+        stores,
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      });
+    }
+    const http = options.http ?? { port: config.port, host: config.host, bodyLimit: config.httpBodyLimit };
+    const tooling = ops;
     const host = await startHost({
       functions: options.functions,
       env: {
@@ -81,7 +101,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       },
       kafka: { brokers: options.brokers, clientId: config.kafkaClientId },
       topics: topicSpecs(config.topicPartitions),
-      http: options.http ?? { port: config.port, host: config.host, bodyLimit: config.httpBodyLimit },
+      http: {
+        ...http,
+        configure: (app) => {
+          mountConsole(app);
+          if (tooling !== undefined) mountOps(app, { token: opsToken, logger, ...tooling });
+          http.configure?.(app);
+        },
+      },
       outbox: { pollMs: config.outboxPollMs, maxFailures: config.outboxMaxFailures },
       maintenance:
         config.pruneIntervalMs === 0
@@ -96,11 +123,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       stores,
       async stop() {
         await host.stop();
+        await ops?.close();
         await close();
         await tracing?.shutdown().catch(() => undefined);
       },
     };
   } catch (error) {
+    await ops?.close();
     await close();
     await tracing?.shutdown().catch(() => undefined);
     throw error;

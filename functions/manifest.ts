@@ -4,21 +4,30 @@
  * @module
  */
 import { OrderShipped, PaymentCompleted, PaymentFailed, PaymentRequested } from '../contracts/events.ts';
+import { ConsumerAttemptRecorded } from '../runtime/attempt-log.ts';
 import type { AnyFunction, EventDefinition } from '../runtime/index.ts';
 import { applyPaymentResult } from './apply-payment-result/index.ts';
 import { createOrder } from './create-order/index.ts';
 import { getOrder } from './get-order/index.ts';
+import { getOrderTimeline } from './get-order-timeline/index.ts';
+import { listOrders } from './list-orders/index.ts';
 import { notifyPaymentFailed } from './notify-payment-failed/index.ts';
 import { processPayment } from './process-payment/index.ts';
 import { shipOrder } from './ship-order/index.ts';
+import { trackOrderFunction } from './track-order/index.ts';
+
+const workers = [processPayment, applyPaymentResult, shipOrder, notifyPaymentFailed];
+
+/** The order timeline folds the dead-letter and redrive topics of every other event function too. */
+export const trackOrder = trackOrderFunction(workers.flatMap((fn) => [fn.deadLetterTopic, fn.redriveTopic]));
 
 export const manifest: readonly AnyFunction[] = [
   createOrder,
   getOrder,
-  processPayment,
-  applyPaymentResult,
-  shipOrder,
-  notifyPaymentFailed,
+  getOrderTimeline,
+  listOrders,
+  ...workers,
+  trackOrder,
 ];
 
 /** Every event type the system publishes (consumed or not, e.g. OrderShipped is for downstream systems). */
@@ -27,6 +36,7 @@ export const publishedEvents: readonly EventDefinition[] = [
   PaymentCompleted,
   PaymentFailed,
   OrderShipped,
+  ConsumerAttemptRecorded,
 ];
 
 /** Looks a function up by id; `undefined` when there is none. */
@@ -34,7 +44,10 @@ export function findFunction(id: string): AnyFunction | undefined {
   return manifest.find((fn) => fn.id === id);
 }
 
-/** The Kafka topics the system needs: one per published event, plus each event function's dead-letter topic. */
+/**
+ * The Kafka topics the system needs: one per published event, plus each event function's dead-letter topic
+ * and its redrive topic (in `deadLetters`: both have one partition).
+ */
 export function manifestTopics(functions: readonly AnyFunction[] = manifest): {
   events: string[];
   deadLetters: string[];
@@ -45,6 +58,7 @@ export function manifestTopics(functions: readonly AnyFunction[] = manifest): {
     if (fn.kind !== 'event') continue;
     for (const event of fn.events as readonly EventDefinition[]) events.add(event.topic);
     deadLetters.add(fn.deadLetterTopic);
+    deadLetters.add(fn.redriveTopic);
   }
   return { events: [...events].sort(), deadLetters: [...deadLetters].sort() };
 }

@@ -147,6 +147,18 @@ describe('the bundles', () => {
     }
   });
 
+  it('`main.js ops dlq list --json` reads every event function’s dead-letter topic', async () => {
+    const job = await runJob(['ops', 'dlq', 'list', '--json'], { KAFKA_BROKERS: broker.brokers.join(',') });
+    expect(job.code, job.output.join('\n')).toBe(0);
+    report.push(`ops dlq list: ${job.ms} ms`);
+    const json = JSON.parse(job.output.filter((line) => !line.startsWith('{"level"')).join('\n')) as {
+      functionId: string;
+      count: number;
+    }[];
+    expect(json.map((s) => s.functionId)).toContain('process-payment');
+    expect(json.every((s) => s.count === 0)).toBe(true);
+  });
+
   const targets: [string, () => Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>][] = [
     [
       'PGlite in a data dir',
@@ -186,6 +198,9 @@ describe('the bundles', () => {
         const gateway = await startProcess('gateway', 'gateway.js', [], {
           UPSTREAM_GET_ORDER: getOrder.process.url,
           UPSTREAM_CREATE_ORDER: getOrder.process.url,
+          // Not started here: pointed at get-order's process, so the gateway's /readyz finds them up.
+          UPSTREAM_GET_ORDER_TIMELINE: getOrder.process.url,
+          UPSTREAM_LIST_ORDERS: getOrder.process.url,
         });
         running.push(gateway);
 

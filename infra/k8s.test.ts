@@ -84,7 +84,12 @@ describe('infra/k8s', () => {
 
   it('puts every HTTP function of the manifest behind a Service at the gateway’s default upstream', () => {
     const httpFunctionIds = [...new Set(gatewayRoutes(manifest).map((r) => r.functionId))];
-    expect(httpFunctionIds.sort()).toEqual(['create-order', 'get-order']);
+    expect(httpFunctionIds.sort()).toEqual([
+      'create-order',
+      'get-order',
+      'get-order-timeline',
+      'list-orders',
+    ]);
     for (const id of httpFunctionIds) {
       const deployment = ofKind('Deployment').find((d) => d.metadata.name === id);
       expect(deployment, `Deployment ${id}`).toBeDefined();

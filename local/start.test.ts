@@ -77,6 +77,7 @@ describe('npm start (local/start.ts)', () => {
         url,
         kafka: /Kafka: ([^;]+);/.exec(lines[bannerStart + 1]!)![1]!,
         data: 'in memory (nothing kept)',
+        ops: { token: /Ops token: (\S+)/.exec(lines[bannerStart + 3]!)![1]!, generated: true },
       })
         .split('\n')
         .slice(0, -1)

@@ -11,6 +11,7 @@
  * on stderr with JSON logs, so that stdout stays JSON lines.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { onShutdownSignal } from '../app/signals.ts';
@@ -59,7 +60,9 @@ async function main(): Promise<void> {
         })
       : undefined;
   const brokers = config.kafkaBrokers ?? broker!.brokers;
-  const system = await startSystem({ config, functions: manifest, brokers, logger });
+  // `npm start` always serves /ops: with OPS_TOKEN when set, else a token made for this run and printed.
+  const opsToken = config.opsToken ?? randomBytes(24).toString('base64url');
+  const system = await startSystem({ config, functions: manifest, brokers, logger, opsToken });
   onShutdownSignal(logger, async () => {
     await system.stop();
     await broker?.stop();
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
     url: system.host.url!,
     kafka: broker ? `embedded broker ${brokers.join(',')}` : brokers.join(','),
     data: persistent ? `data in ${config.dataDir}/` : 'in memory (nothing kept)',
+    ops: { token: opsToken, generated: config.opsToken === undefined },
   });
   (output.format === 'pretty' ? process.stdout : process.stderr).write(text);
 }

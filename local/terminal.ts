@@ -70,15 +70,24 @@ export interface BannerFacts {
   kafka: string;
   /** e.g. `data in .data/`, `in memory (nothing kept)`. */
   data: string;
+  /** The `/ops` bearer token, and whether it was generated for this run (no `OPS_TOKEN`). */
+  ops?: { token: string; generated: boolean };
 }
 
 /** The lines `npm start` ends its start-up with: where it listens, and what to try. */
-export function banner({ url, kafka, data }: BannerFacts): string {
+export function banner({ url, kafka, data, ops }: BannerFacts): string {
   const post = `curl -s -X POST ${url}/orders -H 'content-type: application/json' -d`;
   return [
     '',
     `orderflow is up on ${url}`,
     `  Kafka: ${kafka}; ${data}`,
+    ...(ops === undefined
+      ? []
+      : [
+          `  Console: ${url}/console#token=${ops.token}`,
+          `  Ops token: ${ops.token}${ops.generated ? '  (generated for this run; OPS_TOKEN sets one)' : ''}`,
+          `  Dead letters: npm run ops -- dlq list   or   curl -s -H 'authorization: Bearer <token>' ${url}/ops/dlq`,
+        ]),
     '',
     'Try:',
     `  ${post} '{"orderId": "ok-1", "amount": 50}'`,

@@ -38,7 +38,20 @@ describe('loadConfig', () => {
       retention: { outboxMs: 86_400_000, inboxMs: 604_800_000, attemptsMs: 604_800_000 },
       pruneIntervalMs: 60_000,
       pruneBatchSize: 1000,
+      opsToken: undefined,
+      dlqMaxRedrives: 3,
     });
+  });
+
+  it('reads OPS_TOKEN and DLQ_MAX_REDRIVES; a short token is refused without echoing it', () => {
+    expect(loadConfig({ OPS_TOKEN: 'a-long-enough-token', DLQ_MAX_REDRIVES: '0' })).toMatchObject({
+      opsToken: 'a-long-enough-token',
+      dlqMaxRedrives: 0,
+    });
+    expect(() => loadConfig({ OPS_TOKEN: 'short-secret' })).toThrow(
+      /OPS_TOKEN: must be at least 16 characters$/,
+    );
+    expect(() => loadConfig({ OPS_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
   });
 
   it('parses every variable', () => {

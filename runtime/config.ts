@@ -59,6 +59,10 @@ export interface Config {
   pruneIntervalMs: number;
   /** `PRUNE_BATCH_SIZE`: most rows deleted per table per pruning round. */
   pruneBatchSize: number;
+  /** `OPS_TOKEN`: bearer token of the `/ops` routes; undefined = not mounted (`npm start` generates one). */
+  opsToken: string | undefined;
+  /** `DLQ_MAX_REDRIVES`: how many times one dead letter may be redriven before redrive refuses it. */
+  dlqMaxRedrives: number;
 }
 
 /** The variables `loadConfig` reads. */
@@ -90,6 +94,8 @@ export const CONFIG_VARIABLES = [
   'ATTEMPTS_RETENTION',
   'PRUNE_INTERVAL_MS',
   'PRUNE_BATCH_SIZE',
+  'OPS_TOKEN',
+  'DLQ_MAX_REDRIVES',
 ] as const;
 type Variable = (typeof CONFIG_VARIABLES)[number];
 
@@ -186,6 +192,8 @@ const schema = z.object({
   ATTEMPTS_RETENTION: duration(60_000).default(7 * 86_400_000),
   PRUNE_INTERVAL_MS: int(0, 86_400_000).default(60_000),
   PRUNE_BATCH_SIZE: int(1, 100_000).default(1_000),
+  OPS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  DLQ_MAX_REDRIVES: int(0, 1_000).default(3),
 });
 
 /** One bad variable: `{ variable: 'PORT', message: 'must be an integer between 0 and 65535 (got "abc")' }`. */
@@ -224,7 +232,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       return {
         variable,
         message:
-          raw === undefined ? issue.message : `${issue.message} (got ${JSON.stringify(redactUrl(raw))})`,
+          raw === undefined || variable === 'OPS_TOKEN'
+            ? issue.message
+            : `${issue.message} (got ${JSON.stringify(redactUrl(raw))})`,
       };
     });
     throw new ConfigError(issues);
@@ -277,6 +287,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     pruneIntervalMs: v.PRUNE_INTERVAL_MS,
     pruneBatchSize: v.PRUNE_BATCH_SIZE,
+    opsToken: v.OPS_TOKEN,
+    dlqMaxRedrives: v.DLQ_MAX_REDRIVES,
   });
 }
 

@@ -36,8 +36,17 @@ export interface InvocationMeta {
   causationId: string;
   /** Event invocations: 1 for the first attempt. */
   attempt: number;
-  /** Event invocations: where the message came from. */
-  source?: { topic: string; partition: number; offset: string };
+  /**
+   * Event invocations: where the message came from; `headers` (as text) and `timestamp` (ms since the epoch, as
+   * Kafka has it) are there for functions that fold the log itself (`functions/track-order`).
+   */
+  source?: {
+    topic: string;
+    partition: number;
+    offset: string;
+    headers?: Readonly<Record<string, string>>;
+    timestamp?: string;
+  };
   /** HTTP invocations: the route that matched, as declared (`/orders/:id`, not the URL), e.g. for scoping. */
   route?: { method: HttpMethod; path: string };
 }
@@ -175,6 +184,24 @@ export interface EventFunctionConfig<E extends readonly EventDefinition[], Repo,
   timeoutMs?: number;
   description?: string;
   /**
+   * More topics to consume, carrying copies of `events` (e.g. dead-letter topics, for a read model that folds
+   * them); decoding does not depend on the topic.
+   */
+  extraTopics?: readonly string[];
+  /** Record every attempt in the attempt log (`runtime/attempt-log.ts`). Default true; false for a function that folds that log. */
+  recordAttempts?: boolean;
+  /**
+   * What the inbox dedupes on: `event` (default) the event id, so a copy of a handled event is a duplicate;
+   * `record` the Kafka record (topic, partition, offset), for a read model that must see every copy of an
+   * event — on its topic, on a dead-letter topic, redriven.
+   */
+  dedupe?: 'event' | 'record';
+  /**
+   * A record that cannot be decoded: `dead-letter` (default) sends it to the dead-letter topic; `skip` logs and
+   * commits it, for a read model folding topics (dead-letter ones) where such records are expected.
+   */
+  undecodable?: 'dead-letter' | 'skip';
+  /**
    * Optional first step, run **outside** any database transaction before each attempt: the place for calls to
    * third parties (payment provider, webhook), which must never hold a transaction (and on PGlite the one
    * connection) open. Its result reaches `handler` as `prepared`. It runs again on every attempt and may run
@@ -196,6 +223,11 @@ export interface EventFunction<
   readonly timeoutMs: number;
   /** Dead-letter topic of this function. */
   readonly deadLetterTopic: string;
+  /**
+   * Redrive topic of this function: dead letters sent back by the ops tooling (`runtime/ops/`) land here, and
+   * only this function's consumer group subscribes to it, so other groups of the original topic see no copy.
+   */
+  readonly redriveTopic: string;
 }
 
 /**
@@ -216,6 +248,7 @@ export function defineEventFunction<const E extends readonly EventDefinition[], 
     retryPolicy: { ...DEFAULT_RETRY_POLICY, ...config.retries },
     timeoutMs: config.timeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
     deadLetterTopic: `${config.id}.dlq`,
+    redriveTopic: `${config.id}.redrive`,
   };
 }
 

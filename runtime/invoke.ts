@@ -11,6 +11,8 @@
  * the commit, so the relay never sees (or waits on) a row that could still roll back.
  * @module
  */
+
+import { createHash } from 'node:crypto';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -93,20 +95,55 @@ export async function invokeEventFunction(
   message: EventMessage,
   env: RuntimeEnv,
   meta: InvocationMeta,
+  options: InvokeEventOptions = {},
 ): Promise<EventOutcome> {
   if (!consumes(fn, message)) {
     throw new NonRetriableError(`${fn.id} does not consume ${message.type} v${message.version}`);
   }
   const prepared = await runPrepare(fn, message, env, meta);
-  return runInTransaction(fn, env, meta, async (deps, tx) => {
-    const first = await tx.recordInbox(fn.groupId, message.id);
-    if (!first) {
-      deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
-      return 'duplicate';
-    }
-    await runHandler(fn, { event: message, deps, meta, prepared });
-    return 'handled';
-  });
+  return runInTransaction(
+    fn,
+    env,
+    meta,
+    async (deps, tx): Promise<EventOutcome> => {
+      const first = await tx.recordInbox(fn.groupId, inboxId(fn, message, meta));
+      if (!first) {
+        deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
+        return 'duplicate';
+      }
+      await runHandler(fn, { event: message, deps, meta, prepared });
+      return 'handled';
+    },
+    (outcome) => optionalRecord(options.attemptRecord?.(outcome)),
+  );
+}
+
+export interface InvokeEventOptions {
+  /** The attempt-log row of this attempt (`runtime/attempt-log.ts`), written in its transaction. */
+  attemptRecord?: (outcome: EventOutcome) => NewOutboxRecord | undefined;
+}
+
+const optionalRecord = (record: NewOutboxRecord | undefined): NewOutboxRecord[] =>
+  record === undefined ? [] : [record];
+
+/**
+ * The id the inbox records: the event id, or with `dedupe: 'record'` a UUID derived from the Kafka record
+ * (topic, partition, offset), so every copy of an event counts once.
+ */
+export function inboxId(
+  fn: { dedupe?: 'event' | 'record' },
+  message: EventMessage,
+  meta: InvocationMeta,
+): string {
+  if (fn.dedupe !== 'record' || meta.source === undefined) return message.id;
+  const { topic, partition, offset } = meta.source;
+  return derivedUuid(`${topic}:${partition}:${offset}`);
+}
+
+/** A deterministic UUID (version 5 layout) from `text`. */
+export function derivedUuid(text: string): string {
+  const hex = createHash('sha256').update(text).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any event function
@@ -195,6 +232,7 @@ async function runInTransaction<T>(
   env: RuntimeEnv,
   meta: InvocationMeta,
   body: (deps: HandlerDeps<unknown>, tx: StoreTransaction<unknown>) => Promise<T>,
+  extra?: (value: T) => NewOutboxRecord[],
 ): Promise<T> {
   const store = storeFor(env, fn);
   let emittedCount = 0;
@@ -204,7 +242,9 @@ async function runInTransaction<T>(
     { kind: SpanKind.INTERNAL, attributes: { 'db.namespace': store.service, 'orderflow.function': fn.id } },
     () =>
       inStoreTransaction(store, env.metrics, async (tx) => {
-        const { value, records } = await runBody(fn, env, meta, tx, body);
+        const ran = await runBody(fn, env, meta, tx, body);
+        const { value } = ran;
+        const records = [...ran.records, ...(extra?.(value) ?? [])];
         if (records.length > 0) await tx.appendOutbox(records);
         emittedCount = records.length;
         return value;
@@ -267,7 +307,11 @@ async function runBody<T>(
   };
   const value = await body(deps, tx);
   open = false;
-  const records = emitted.map((event) => encodeEvent(withTrace(event, meta)));
+  const records = emitted.map((event) => {
+    const record = encodeEvent(withTrace(event, meta));
+    // Which function produced it: for the order timeline (functions/track-order).
+    return { ...record, headers: { ...record.headers, [PRODUCER_HEADER]: fn.id } };
+  });
   // The trace goes with the row: the relay's publish span, and then each consumer, continue it.
   if (env.tracer !== undefined) for (const record of records) injectContext(activeContext(), record.headers);
   return { value, records };
@@ -279,7 +323,12 @@ export interface BatchItem {
   meta: InvocationMeta;
   /** Trace context the item's handler runs in (its consumer span), so its events continue its own trace. */
   trace?: TraceContext;
+  /** As {@link InvokeEventOptions.attemptRecord}. */
+  attemptRecord?: (outcome: EventOutcome) => NewOutboxRecord | undefined;
 }
+
+/** Header naming the function whose handler emitted an event. */
+export const PRODUCER_HEADER = 'event-producer';
 
 /** A handler of a batch failed: the batch was rolled back; `index` is the item that failed. */
 export class BatchItemError extends Error {
@@ -334,18 +383,17 @@ export async function invokeEventBatch(
         ? undefined
         : await tx.recordInboxMany(
             fn.groupId,
-            items.map((item) => canonicalEventId(item.message.id)),
+            items.map((item) => canonicalEventId(inboxId(fn, item.message, item.meta))),
           );
-    for (const [index, { message, meta }] of items.entries()) {
+    for (const [index, { message, meta, attemptRecord }] of items.entries()) {
       // Not the item's failure when it throws (e.g. a heartbeat that reports a rebalance): passed on as it is.
       if (index > 0) await options.between?.();
       try {
         const { value } = await withContext(items[index]!.trace, () =>
           runBody(fn, env, meta, tx, async (deps) => {
+            const id = inboxId(fn, message, meta);
             const first =
-              fresh === undefined
-                ? await tx.recordInbox(fn.groupId, message.id)
-                : fresh.delete(canonicalEventId(message.id));
+              fresh === undefined ? await tx.recordInbox(fn.groupId, id) : fresh.delete(canonicalEventId(id));
             if (!first) {
               deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
               return 'duplicate' as const;
@@ -354,7 +402,7 @@ export async function invokeEventBatch(
             return 'handled' as const;
           }),
         ).then((ran) => {
-          records.push(...ran.records);
+          records.push(...ran.records, ...optionalRecord(attemptRecord?.(ran.value)));
           return ran;
         });
         results.push(value);

@@ -168,6 +168,44 @@ export function describeOrdersRepoContract(engine: GetEngine): void {
       });
       expect(await engine().orders.repo.listNotifications('missing')).toEqual([]);
     });
+
+    it('appends timeline rows and lists one order’s by time, then in append order, up to a limit', async () => {
+      const repo = engine().orders.repo;
+      const entry = (n: number) => JSON.stringify({ kind: 'event', n, text: 'naïve “quotes” ✓' });
+      await repo.appendTimeline([
+        { orderId: 'tl-1', at: at(2_000), entry: entry(3) },
+        { orderId: 'tl-1', at: at(1_000), entry: entry(1) },
+        { orderId: 'tl-2', at: at(0), entry: entry(9) },
+      ]);
+      await engine().orders.transaction((tx) =>
+        tx.repo.appendTimeline([{ orderId: 'tl-1', at: at(1_000), entry: entry(2) }]),
+      );
+      const rows = await repo.listTimeline('tl-1');
+      expect(rows.map((r) => JSON.parse(r.entry).n)).toEqual([1, 2, 3]);
+      expect(rows[0]).toEqual({ orderId: 'tl-1', at: at(1_000), entry: entry(1) });
+      expect((await repo.listTimeline('tl-1', 2)).map((r) => JSON.parse(r.entry).n)).toEqual([1, 2]);
+      expect(await repo.listTimeline('missing')).toEqual([]);
+    });
+
+    it('lists the most recent orders first, optionally of one status', async () => {
+      const repo = engine().orders.repo;
+      await repo.insertOrder(newOrder({ id: 'r-old', createdAt: at(0) }));
+      await repo.insertOrder(newOrder({ id: 'r-new', createdAt: at(5_000) }));
+      await repo.updateOrder(
+        'r-old',
+        { status: 'PENDING', paymentStatus: 'NOT_PAID' },
+        {
+          status: 'CANCELLED',
+          paymentStatus: 'FAILED',
+          failureReason: 'x',
+          updatedAt: at(1),
+        },
+      );
+      const ids = (orders: { id: string }[]) => orders.map((o) => o.id).filter((id) => id.startsWith('r-'));
+      expect(ids(await repo.listRecentOrders({ limit: 100 }))).toEqual(['r-new', 'r-old']);
+      expect(ids(await repo.listRecentOrders({ limit: 100, status: 'CANCELLED' }))).toEqual(['r-old']);
+      expect(await repo.listRecentOrders({ limit: 1 })).toHaveLength(1);
+    });
   });
 }
 

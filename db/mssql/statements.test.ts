@@ -63,6 +63,12 @@ const STATEMENTS: [string, () => Rendered][] = [
   ['orders.findShipment', () => orderStatements.findShipment(mock, ORDER.id)],
   ['orders.insertNotification', () => orderStatements.insertNotification(mock, NOTIFICATION)],
   ['orders.listNotifications', () => orderStatements.listNotifications(mock, ORDER.id)],
+  [
+    'orders.insertTimeline',
+    () => orderStatements.insertTimeline(mock, [{ orderId: ORDER.id, at: AT, entry: '{"kind":"event"}' }]),
+  ],
+  ['orders.listTimeline', () => orderStatements.listTimeline(mock, ORDER.id, 1000)],
+  ['orders.listRecentOrders', () => orderStatements.listRecentOrders(mock, 50, 'PENDING')],
   ['payments.insertPayment', () => paymentStatements.insertPayment(mock, PAYMENT)],
   ['payments.findPaymentByOrder', () => paymentStatements.findPaymentByOrder(mock, PAYMENT.orderId)],
   [
@@ -739,6 +745,21 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
       ),
     );
     expect(rec.events.every((e) => e.kind === 'query' && e.transaction === 0)).toBe(true);
+  });
+});
+
+describe('order timeline and recent orders', () => {
+  it('page with OFFSET … FETCH NEXT, ordered, and bind the limit', () => {
+    const timeline = render(orderStatements.listTimeline(mock, ORDER.id, 1000));
+    expect(timeline.sql).toMatch(
+      /where .*\[order_timeline\]\.\[order_id\] = @par0 order by .*\[at\] asc, .*\[id\] asc offset @par1 rows fetch next @par2 rows only$/,
+    );
+    expect(timeline.params).toEqual([ORDER.id, 0, 1000]);
+    const recent = render(orderStatements.listRecentOrders(mock, 50, undefined));
+    expect(recent.sql).toMatch(
+      /order by .*\[created_at\] desc, .*\[id\] desc offset @par0 rows fetch next @par1 rows only$/,
+    );
+    expect(recent.sql).not.toMatch(/where/);
   });
 });
 

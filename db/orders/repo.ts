@@ -116,6 +116,20 @@ export interface OrdersRepo {
   /** One notification per (order, kind): returns false when it already exists. */
   insertNotification(notification: Notification): Promise<boolean>;
   listNotifications(orderId: string): Promise<Notification[]>;
+
+  /** Appends rows to the order timeline read model (`functions/track-order`). */
+  appendTimeline(rows: readonly TimelineRow[]): Promise<void>;
+  /** The order's timeline rows by `at`, then in the order they were appended; at most `limit` (default 1000). */
+  listTimeline(orderId: string, limit?: number): Promise<TimelineRow[]>;
+  /** The most recent orders by `createdAt`, optionally of one status (the console's list). */
+  listRecentOrders(options: { limit: number; status?: OrderStatus }): Promise<Order[]>;
+}
+
+/** One row of the order timeline: `entry` is JSON written and read by `functions/track-order`. */
+export interface TimelineRow {
+  orderId: string;
+  at: Date;
+  entry: string;
 }
 
 export const ordersStore = storeToken<OrdersRepo>('orders');

@@ -4,7 +4,7 @@
  * the migrations in `db/migrations/mssql/orders` from this file (`npm run db:generate:mssql`).
  * @module
  */
-import { check, index, int, mssqlSchema, nvarchar, primaryKey, unique } from 'drizzle-orm/mssql-core';
+import { bigint, check, index, int, mssqlSchema, nvarchar, primaryKey, unique } from 'drizzle-orm/mssql-core';
 import {
   ORDER_STATUSES,
   type OrderStatus,
@@ -75,6 +75,18 @@ export const notifications = ordersSchema.table(
   ],
 );
 
+/** The order timeline read model, as in `schema.pg.ts`. */
+export const orderTimeline = ordersSchema.table(
+  'order_timeline',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey().identity(),
+    orderId: orderIdColumn('order_id'),
+    at: utcDatetime('at').notNull(),
+    entry: nvarchar('entry', { length: 'max' }).notNull(),
+  },
+  (t) => [index('order_timeline_order_at_idx').on(t.orderId, t.at)],
+);
+
 /**
  * `Idempotency-Key`s, as in `schema.pg.ts`. The primary key is (128 + 64 + 255) nvarchar characters = 894
  * bytes, under SQL Server's 900-byte limit for a clustered index key: widen a column only with that in mind.
@@ -113,6 +125,7 @@ export const ordersTables = [
   shipments,
   notifications,
   idempotencyKeys,
+  orderTimeline,
   ordersOutbox,
   ordersInbox,
   ordersAttempts,

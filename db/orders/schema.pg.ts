@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  bigint,
   check,
   index,
   integer,
@@ -86,6 +87,23 @@ export const notifications = ordersSchema.table(
 );
 
 /**
+ * The order timeline read model (`functions/track-order`): one row per thing that happened to an order — an
+ * event published, a consumer attempt, a dead letter, a redrive — folded from Kafka in its own consumer group.
+ * `entry` is the JSON of a `TimelineEntry` (`db/orders/repo.ts`); `at` orders the rows. No foreign key: an
+ * entry may be folded before the order row is visible, or for an order id that never existed.
+ */
+export const orderTimeline = ordersSchema.table(
+  'order_timeline',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    orderId: orderIdColumn('order_id'),
+    at: timestamptz('at').notNull(),
+    entry: text('entry').notNull(),
+  },
+  (t) => [index('order_timeline_order_at_idx').on(t.orderId, t.at)],
+);
+
+/**
  * `Idempotency-Key`s: per scope (client, route) and key, the request it was first used with and the answer
  * that request got, as sent, until `expires_at` (see functions/create-order/README.md). Written in the same
  * transaction as the order, so a request that fails leaves no key. No foreign key: the order id may be one
@@ -130,6 +148,7 @@ export const ordersTables = [
   shipments,
   notifications,
   idempotencyKeys,
+  orderTimeline,
   ordersOutbox,
   ordersInbox,
   ordersAttempts,

@@ -3,7 +3,8 @@
  * them, `db/mssql/statements.test.ts` renders them. Each takes the database or transaction first.
  * @module
  */
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, sql } from 'drizzle-orm';
+import type { OrderStatus } from '../../contracts/orders.ts';
 import type { MssqlDb } from '../mssql/connect.ts';
 import {
   appLockStatement,
@@ -24,8 +25,9 @@ import type {
   Order,
   OrderUpdate,
   Shipment,
+  TimelineRow,
 } from './repo.ts';
-import { idempotencyKeys, notifications, orders, shipments } from './schema.mssql.ts';
+import { idempotencyKeys, notifications, orders, orderTimeline, shipments } from './schema.mssql.ts';
 
 /** A new order, PENDING and NOT_PAID, unless one with its id exists. Outputs the inserted row (none on a duplicate). */
 export const insertOrder = (db: MssqlDb, order: NewOrder) =>
@@ -140,3 +142,24 @@ export const listNotifications = (db: MssqlDb, orderId: string) =>
     .from(notifications)
     .where(eq(notifications.orderId, orderId))
     .orderBy(asc(notifications.createdAt), asc(notifications.id));
+
+export const insertTimeline = (db: MssqlDb, rows: readonly TimelineRow[]) =>
+  db.insert(orderTimeline).values([...rows]);
+
+export const listTimeline = (db: MssqlDb, orderId: string, limit: number) =>
+  db
+    .select({ orderId: orderTimeline.orderId, at: orderTimeline.at, entry: orderTimeline.entry })
+    .from(orderTimeline)
+    .where(eq(orderTimeline.orderId, orderId))
+    .orderBy(asc(orderTimeline.at), asc(orderTimeline.id))
+    .offset(0)
+    .fetch(limit);
+
+export const listRecentOrders = (db: MssqlDb, limit: number, status: OrderStatus | undefined) =>
+  db
+    .select()
+    .from(orders)
+    .where(status === undefined ? undefined : eq(orders.status, status))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .offset(0)
+    .fetch(limit);

@@ -66,6 +66,15 @@ export function ordersRepo(db: MssqlDb): OrdersRepo {
     listNotifications(orderId) {
       return statements.listNotifications(db, orderId).execute();
     },
+    async appendTimeline(rows) {
+      if (rows.length > 0) await statements.insertTimeline(db, rows);
+    },
+    listTimeline(orderId, limit = 1000) {
+      return statements.listTimeline(db, orderId, limit).execute();
+    },
+    listRecentOrders({ limit, status }) {
+      return statements.listRecentOrders(db, limit, status).execute();
+    },
   };
 }
 

@@ -7,7 +7,7 @@
  * the follow-up read sees the winner, because a conflicting insert waits for the other transaction to commit.
  * @module
  */
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { PgDatabase } from '../postgres/connect.ts';
 import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
 import { idempotencyAdvisoryLockKey } from './idempotency-lock.ts';
@@ -19,6 +19,7 @@ import {
   ordersAttempts,
   ordersInbox,
   ordersOutbox,
+  orderTimeline,
   shipments,
 } from './schema.pg.ts';
 
@@ -126,6 +127,25 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
         .from(notifications)
         .where(eq(notifications.orderId, orderId))
         .orderBy(asc(notifications.createdAt), asc(notifications.id));
+    },
+    async appendTimeline(rows) {
+      if (rows.length > 0) await db.insert(orderTimeline).values([...rows]);
+    },
+    listTimeline(orderId, limit = 1000) {
+      return db
+        .select({ orderId: orderTimeline.orderId, at: orderTimeline.at, entry: orderTimeline.entry })
+        .from(orderTimeline)
+        .where(eq(orderTimeline.orderId, orderId))
+        .orderBy(asc(orderTimeline.at), asc(orderTimeline.id))
+        .limit(limit);
+    },
+    listRecentOrders({ limit, status }) {
+      return db
+        .select()
+        .from(orders)
+        .where(status === undefined ? undefined : eq(orders.status, status))
+        .orderBy(desc(orders.createdAt), desc(orders.id))
+        .limit(limit);
     },
   };
 }

@@ -159,7 +159,13 @@ describe('event consumer', () => {
       correlationId: 'corr-1',
       causationId: eventId,
       attempt: 1,
-      source: { topic: h.topic, partition: 0, offset: '0' },
+      source: {
+        topic: h.topic,
+        partition: 0,
+        offset: '0',
+        headers: poison.headers,
+        timestamp: expect.stringMatching(/^\d+$/),
+      },
     });
     expect((await store.repo.effects()).map((e) => e.note)).toEqual(['n=1']);
   });

@@ -82,8 +82,18 @@ export async function startEventConsumer(
   options: EventConsumerOptions = {},
 ): Promise<EventConsumer> {
   const log = env.logger.child({ component: 'kafka-consumer', functionId: fn.id, groupId: fn.groupId });
-  const topics = [...new Set((fn.events as EventFunction['events']).map((event) => event.topic))];
-  await ensureTopics(kafka, [{ topic: fn.deadLetterTopic, partitions: options.deadLetterPartitions ?? 1 }]);
+  // The redrive topic carries dead letters sent back to this group only (runtime/ops/dead-letters.ts).
+  const topics = [
+    ...new Set([
+      ...(fn.events as EventFunction['events']).map((event) => event.topic),
+      ...(fn.extraTopics ?? []),
+    ]),
+    fn.redriveTopic,
+  ];
+  await ensureTopics(kafka, [
+    { topic: fn.deadLetterTopic, partitions: options.deadLetterPartitions ?? 1 },
+    { topic: fn.redriveTopic, partitions: 1 },
+  ]);
 
   const consumer: Consumer = kafka.consumer({
     groupId: fn.groupId,

@@ -22,6 +22,25 @@ export const DeadLetterHeaders = {
   failedAt: 'dlq-failed-at',
 } as const;
 
+/**
+ * Headers of a redriven copy (`runtime/ops/dead-letters.ts`), on the function's redrive topic. The copy is the
+ * mark: a dead letter is "redriven" when a record on the redrive topic names its partition and offset.
+ */
+export const RedriveHeaders = {
+  /** How many times this event has been redriven by this function's tooling (1 for the first). */
+  count: 'redrive-count',
+  dlqPartition: 'redrive-dlq-partition',
+  dlqOffset: 'redrive-dlq-offset',
+  /** ISO-8601. */
+  at: 'redrive-at',
+  /** Where the event was first consumed from: kept across redrives (a copy that fails again is dead-lettered from the redrive topic). */
+  originalTopic: 'redrive-original-topic',
+  originalPartition: 'redrive-original-partition',
+  originalOffset: 'redrive-original-offset',
+} as const;
+
+export const REDRIVE_COUNT_HEADER = RedriveHeaders.count;
+
 export type DeadLetterKind = 'invalid-message' | 'non-retriable' | 'retries-exhausted';
 
 /** Everything the dead-letter headers say. */

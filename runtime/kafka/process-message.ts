@@ -6,23 +6,31 @@
  */
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { attemptRecord } from '../attempt-log.ts';
 import { decodeEvent } from '../codec.ts';
-import type { EventFunction } from '../define.ts';
+import type { EventFunction, InvocationMeta } from '../define.ts';
 import { type InfrastructureFailure, infrastructureFailure, isRetriable } from '../errors.ts';
 import type { EventMessage } from '../events.ts';
 import {
   type BatchItem,
   BatchItemError,
+  derivedUuid,
   eventInvocationMeta,
   invokeEventBatch,
   invokeEventFunction,
   type RuntimeEnv,
+  storeFor,
 } from '../invoke.ts';
 import type { AttemptRecord } from '../store.ts';
 import { extractContext, failed, inSpan, SpanKind, startChild } from '../tracing/tracing.ts';
 import type { AttemptCounter } from './attempts.ts';
 import { ACKS_ALL } from './client.ts';
-import { type DeadLetterInfo, deadLetterMessage, describeError } from './dead-letter.ts';
+import {
+  type DeadLetterInfo,
+  deadLetterMessage,
+  describeError,
+  REDRIVE_COUNT_HEADER,
+} from './dead-letter.ts';
 import { retryDelayMs, type WaitControl, waitWithHeartbeat } from './retry.ts';
 
 /** Any event function: handler parameters are contravariant, so only `any` accepts every definition. */
@@ -94,6 +102,10 @@ export async function processMessage(
 ): Promise<MessageOutcome> {
   const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
   const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
+  if (!decoded.ok && p.fn.undecodable === 'skip') {
+    p.log.info({ ...where, reason: decoded.reason }, 'undecodable message: skipped');
+    return 'handled';
+  }
   if (!decoded.ok) {
     p.log.warn({ ...where, reason: decoded.reason }, 'undecodable message: dead-lettering');
     return deadLetter(p, raw, where, control, {
@@ -105,6 +117,8 @@ export async function processMessage(
   }
   const message = decoded.message;
   observeAge(p, source.topic, message);
+  // A redriven copy counts its attempts afresh (its own key), its inbox row is still the event's id.
+  const attemptsId = attemptsKey(message.id, raw);
   const max = p.fn.retryPolicy.attempts;
   const logged = (attempt: number) => ({ ...where, eventId: message.id, eventType: message.type, attempt });
 
@@ -112,7 +126,7 @@ export async function processMessage(
   const begin = async (): Promise<number | MessageOutcome> => {
     let record: AttemptRecord;
     try {
-      record = (await p.attempts.begin([message.id])).get(message.id) ?? { attempts: 1, lastError: null };
+      record = (await p.attempts.begin([attemptsId])).get(attemptsId) ?? { attempts: 1, lastError: null };
     } catch (error) {
       return pausedOrThrow(error);
     }
@@ -130,10 +144,14 @@ export async function processMessage(
     attempt = started;
     begun = true;
   }
+  const metaSource = sourceOf(where, raw);
+  const recording = p.fn.recordAttempts !== false;
   for (;;) {
+    let meta = eventInvocationMeta(p.fn, message, { attempt, source: metaSource });
+    const startedAt = p.clock();
+    const t0 = performance.now();
     if (!failed) {
       try {
-        const meta = eventInvocationMeta(p.fn, message, { attempt, source: where });
         return await inSpan(
           p.env.tracer,
           `process ${source.topic}`,
@@ -142,16 +160,32 @@ export async function processMessage(
             parent: extractContext(raw.headers ?? {}),
             attributes: spanAttributes(p, where, raw, message, attempt),
           },
-          () => invokeEventFunction(p.fn, message, p.env, meta),
+          () =>
+            invokeEventFunction(p.fn, message, p.env, meta, {
+              ...(recording
+                ? {
+                    attemptRecord: (outcome) =>
+                      attemptRecord({
+                        fn: p.fn,
+                        message,
+                        meta,
+                        outcome,
+                        startedAt,
+                        durationMs: performance.now() - t0,
+                      }),
+                  }
+                : {}),
+            }),
         );
       } catch (error) {
         failure = error;
       }
     }
     failed = false;
+    const durationMs = performance.now() - t0;
     const down = infrastructureFailure(failure);
     if (down !== undefined) {
-      if (begun) await p.attempts.refund(message.id);
+      if (begun) await p.attempts.refund(attemptsId);
       p.log.warn(
         { ...logged(attempt), dependency: down.dependency, err: failure },
         'dependency unavailable: pausing the partition (no attempt spent)',
@@ -161,13 +195,21 @@ export async function processMessage(
     const { name, message: text } = describeError(failure);
     let record: AttemptRecord;
     try {
-      record = await p.attempts.fail(message.id, `${name}: ${text}`, begun);
+      record = await p.attempts.fail(attemptsId, `${name}: ${text}`, begun);
     } catch (error) {
       return pausedOrThrow(error);
     }
     attempt = record.attempts;
+    meta = { ...meta, attempt };
     const log = { ...logged(attempt), err: failure };
-    if (!isRetriable(failure) || attempt >= max) {
+    const final = !isRetriable(failure) || attempt >= max;
+    await recordFailedAttempt(p, message, meta, {
+      outcome: final ? 'dead-lettered' : 'retried',
+      startedAt,
+      durationMs,
+      error: `${name}: ${text}`,
+    });
+    if (final) {
       const kind = isRetriable(failure) ? 'retries-exhausted' : 'non-retriable';
       p.log.error({ ...log, kind }, 'event handler failed: dead-lettering');
       return deadLetter(p, raw, where, control, { kind, reason: text, errorName: name, attempts: attempt });
@@ -217,6 +259,52 @@ function observeAge(p: MessageProcessor, topic: string, message: EventMessage): 
   if (metrics === undefined) return;
   const seconds = (p.clock().getTime() - Date.parse(message.time)) / 1000;
   if (Number.isFinite(seconds)) metrics.eventAge({ function: p.fn.id, group: p.fn.groupId, topic }, seconds);
+}
+
+/**
+ * The key a message's attempts are counted under: its event id, or for the n-th redrive of a dead letter
+ * (`redrive-count` header, `runtime/ops/dead-letters.ts`) a UUID derived from (event id, n), so a redriven
+ * event gets its full retry budget again instead of being dead-lettered at once by the count that sent it to
+ * the dead-letter topic. The inbox still keys on the event id: a redrive of a handled event is a duplicate.
+ */
+export function attemptsKey(eventId: string, raw: KafkaMessage): string {
+  const value = raw.headers?.[REDRIVE_COUNT_HEADER];
+  const count = (Array.isArray(value) ? value.at(-1) : value)?.toString();
+  if (count === undefined || count === '0') return eventId;
+  return derivedUuid(`${eventId}:redrive:${count}`);
+}
+
+/** Where a message came from, with its headers as text and its timestamp, for the invocation's meta. */
+function sourceOf(
+  where: MessageSource & { offset: string },
+  raw: KafkaMessage,
+): NonNullable<InvocationMeta['source']> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw.headers ?? {})) {
+    const one = Array.isArray(value) ? value.at(-1) : value;
+    if (one !== undefined) headers[name] = one.toString();
+  }
+  return { ...where, headers, timestamp: raw.timestamp };
+}
+
+/**
+ * Records a failed attempt in the attempt log, in a transaction of its own (the handler's was rolled back).
+ * Best effort: a failure to record is logged and does not change what happens to the message.
+ */
+async function recordFailedAttempt(
+  p: MessageProcessor,
+  message: EventMessage,
+  meta: InvocationMeta,
+  facts: { outcome: 'retried' | 'dead-lettered'; startedAt: Date; durationMs: number; error: string },
+): Promise<void> {
+  if (p.fn.recordAttempts === false) return;
+  const store = storeFor(p.env, p.fn);
+  try {
+    await store.transaction((tx) => tx.appendOutbox([attemptRecord({ fn: p.fn, message, meta, ...facts })]));
+    p.env.onCommitted?.(store.service);
+  } catch (error) {
+    p.log.warn({ err: error, eventId: message.id }, 'could not record a failed attempt');
+  }
 }
 
 /** An error of the attempt counter itself: an outage pauses; anything else is a bug and is thrown. */
@@ -314,13 +402,28 @@ export async function processBatch(
 ): Promise<BatchStep> {
   const items: BatchItem[] = [];
   const decodedRaws: KafkaMessage[] = [];
+  const startedAt = p.clock();
+  // Each item's duration: from the end of the previous one (the items run one after another).
+  let last = performance.now();
   for (const raw of raws) {
     const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
     if (!decoded.ok) break;
     const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
+    const message = decoded.message;
+    const meta = eventInvocationMeta(p.fn, message, { attempt: 1, source: sourceOf(where, raw) });
     items.push({
-      message: decoded.message,
-      meta: eventInvocationMeta(p.fn, decoded.message, { attempt: 1, source: where }),
+      message,
+      meta,
+      ...(p.fn.recordAttempts === false
+        ? {}
+        : {
+            attemptRecord: (outcome) => {
+              const now = performance.now();
+              const durationMs = now - last;
+              last = now;
+              return attemptRecord({ fn: p.fn, message, meta, outcome, startedAt, durationMs });
+            },
+          }),
     });
     decodedRaws.push(raw);
   }

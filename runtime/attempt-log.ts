@@ -1,0 +1,77 @@
+/**
+ * The attempt log: every attempt of every event function (function, group, attempt number, outcome, duration,
+ * error) is recorded in the function's own service as an outbox row of `ConsumerAttemptRecorded` on the
+ * `consumer-attempts` topic. A handled or duplicate attempt is written in the handler's transaction (it
+ * commits with the effect); a failed attempt in a transaction of its own after the rollback, so the rollback
+ * cannot erase it. The relay publishes them like any event, keyed by the consumed message's key (the order
+ * id), so a read model in another service (the order timeline, `functions/track-order`) folds them without
+ * reading this service's tables. A function that folds the log itself sets `recordAttempts: false`.
+ * @module
+ */
+import { z } from 'zod';
+import { encodeEvent } from './codec.ts';
+import type { InvocationMeta } from './define.ts';
+import { defineEvent, type EventMessage } from './events.ts';
+import type { NewOutboxRecord } from './store.ts';
+
+export const ATTEMPT_OUTCOMES = ['handled', 'duplicate', 'retried', 'dead-lettered'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** One attempt of one event function on one consumed event. */
+export const ConsumerAttemptRecorded = defineEvent('ConsumerAttemptRecorded', {
+  version: 1,
+  topic: 'consumer-attempts',
+  schema: z.object({
+    functionId: z.string(),
+    groupId: z.string(),
+    /** The consumed event. */
+    eventId: z.string(),
+    eventType: z.string(),
+    /** The consumed message's key (the order id). */
+    key: z.string(),
+    topic: z.string(),
+    partition: z.number().int(),
+    offset: z.string(),
+    attempt: z.number().int(),
+    outcome: z.enum(ATTEMPT_OUTCOMES),
+    startedAt: z.string(),
+    durationMs: z.number(),
+    error: z.string().nullable(),
+  }),
+  key: (data) => data.key,
+});
+
+export interface AttemptFacts {
+  fn: { id: string; groupId: string };
+  message: EventMessage;
+  meta: InvocationMeta;
+  outcome: AttemptOutcome;
+  startedAt: Date;
+  durationMs: number;
+  error?: string | null;
+}
+
+/** The outbox row recording one attempt. */
+export function attemptRecord(facts: AttemptFacts): NewOutboxRecord {
+  const { fn, message, meta } = facts;
+  return encodeEvent(
+    ConsumerAttemptRecorded.create(
+      {
+        functionId: fn.id,
+        groupId: fn.groupId,
+        eventId: message.id,
+        eventType: message.type,
+        key: message.key,
+        topic: meta.source?.topic ?? message.topic,
+        partition: meta.source?.partition ?? -1,
+        offset: meta.source?.offset ?? '-1',
+        attempt: meta.attempt,
+        outcome: facts.outcome,
+        startedAt: facts.startedAt.toISOString(),
+        durationMs: Math.round(facts.durationMs * 10) / 10,
+        error: facts.error ?? null,
+      },
+      { correlationId: meta.correlationId, causationId: message.id },
+    ),
+  );
+}
