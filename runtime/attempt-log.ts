@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { encodeEvent } from './codec.ts';
 import type { InvocationMeta } from './define.ts';
 import { defineEvent, type EventMessage } from './events.ts';
+import { derivedUuid } from './ids.ts';
 import type { NewOutboxRecord } from './store.ts';
 
 export const ATTEMPT_OUTCOMES = ['handled', 'duplicate', 'retried', 'dead-lettered'] as const;
@@ -51,6 +52,15 @@ export interface AttemptFacts {
   error?: string | null;
 }
 
+/**
+ * The key the attempt is logged under: the consumed message's key (the order id), unless it is no key an outbox
+ * row can carry (over 255 characters, or with a NUL: e.g. a poison message's) — then a UUID derived from it, so
+ * logging an attempt never fails because of the message it logs.
+ */
+function logKey(key: string): string {
+  return key.length <= 255 && !key.includes('\u0000') ? key : derivedUuid(`attempt-log-key:${key}`);
+}
+
 /** The outbox row recording one attempt. */
 export function attemptRecord(facts: AttemptFacts): NewOutboxRecord {
   const { fn, message, meta } = facts;
@@ -61,7 +71,7 @@ export function attemptRecord(facts: AttemptFacts): NewOutboxRecord {
         groupId: fn.groupId,
         eventId: message.id,
         eventType: message.type,
-        key: message.key,
+        key: logKey(message.key),
         topic: meta.source?.topic ?? message.topic,
         partition: meta.source?.partition ?? -1,
         offset: meta.source?.offset ?? '-1',

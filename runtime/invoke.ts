@@ -12,7 +12,6 @@
  * @module
  */
 
-import { createHash } from 'node:crypto';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -29,6 +28,7 @@ import type {
 } from './define.ts';
 import { type FieldIssue, HandlerTimeoutError, NonRetriableError, ValidationError } from './errors.ts';
 import type { EventMessage } from './events.ts';
+import { derivedUuid } from './ids.ts';
 import { toFieldIssues } from './issues.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { NewOutboxRecord, StoreTransaction, TransactionalStore } from './store.ts';
@@ -138,12 +138,6 @@ export function inboxId(
   if (fn.dedupe !== 'record' || meta.source === undefined) return message.id;
   const { topic, partition, offset } = meta.source;
   return derivedUuid(`${topic}:${partition}:${offset}`);
-}
-
-/** A deterministic UUID (version 5 layout) from `text`. */
-export function derivedUuid(text: string): string {
-  const hex = createHash('sha256').update(text).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any event function

@@ -11,10 +11,10 @@ import { decodeEvent } from '../codec.ts';
 import type { EventFunction, InvocationMeta } from '../define.ts';
 import { type InfrastructureFailure, infrastructureFailure, isRetriable } from '../errors.ts';
 import type { EventMessage } from '../events.ts';
+import { derivedUuid } from '../ids.ts';
 import {
   type BatchItem,
   BatchItemError,
-  derivedUuid,
   eventInvocationMeta,
   invokeEventBatch,
   invokeEventFunction,
