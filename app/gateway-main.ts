@@ -6,7 +6,11 @@
  */
 import { manifest } from '../functions/manifest.ts';
 import { exitOnConfigError } from '../runtime/config.ts';
+import type { AnyHttpFunction } from '../runtime/define.ts';
+import { DEFAULT_OPENAPI_INFO } from '../runtime/http/app.ts';
+import { openApiDocument } from '../runtime/http/openapi.ts';
 import { createLogger } from '../runtime/logger.ts';
+import { createMetrics } from '../runtime/metrics/metrics.ts';
 import { gatewayRoutes, opsRoutes, startGateway } from './gateway.ts';
 import { loadGatewayConfig } from './gateway-config.ts';
 import { onShutdownSignal } from './signals.ts';
@@ -29,6 +33,12 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    metrics: createMetrics(),
+    openapi: () =>
+      openApiDocument(
+        manifest.filter((fn): fn is AnyHttpFunction => fn.kind === 'http'),
+        DEFAULT_OPENAPI_INFO,
+      ),
   });
   onShutdownSignal(logger, () => gateway.stop());
   logger.info({ upstreams: config.upstreams }, 'gateway ready');

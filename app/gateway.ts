@@ -23,6 +23,7 @@ import { HTTPException } from 'hono/http-exception';
 import { proxy } from 'hono/proxy';
 import type { Logger } from 'pino';
 import type { AnyFunction, HttpMethod } from '../runtime/define.ts';
+import { mountApiDocs } from '../runtime/http/api-docs.ts';
 import { problemResponse, toProblem } from '../runtime/http/errors.ts';
 import {
   CORRELATION_ID_HEADER,
@@ -31,6 +32,8 @@ import {
   requestContext,
 } from '../runtime/http/request-context.ts';
 import { listen } from '../runtime/http/server.ts';
+import { mountMetrics } from '../runtime/metrics/http.ts';
+import type { Metrics } from '../runtime/metrics/metrics.ts';
 import { OPS_ROUTES } from '../runtime/ops/http.ts';
 import { mountConsole } from './console/index.ts';
 
@@ -64,6 +67,10 @@ export interface GatewayOptions {
   logger: Logger;
   /** For tests; default the global `fetch`. */
   fetch?: typeof fetch;
+  /** The OpenAPI document of the routes, served at `/openapi.json` with Swagger UI at `/docs`. */
+  openapi?: () => object;
+  /** Prometheus metrics of the gateway's own requests (by the function each route forwards to), at `/metrics`. */
+  metrics?: Metrics;
 }
 
 /**
@@ -93,6 +100,10 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVa
   }
   const app = new Hono<{ Variables: HttpVariables }>();
   app.use('*', requestContext(log));
+  if (options.metrics !== undefined) {
+    const functionOf = new Map(options.routes.map((r) => [`${r.method} ${r.path}`, r.functionId] as const));
+    mountMetrics(app, options.metrics, functionOf);
+  }
   app.use('*', async (c, next) => {
     const expectation = c.req.header('expect');
     if (expectation === undefined || expectation.trim().toLowerCase() === '100-continue') return next();
@@ -114,6 +125,7 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: HttpVa
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  if (options.openapi !== undefined) mountApiDocs(app, options.openapi);
   // The console's page is the gateway's own; its calls come back through the routes below.
   mountConsole(app);
   app.get('/readyz', async (c) => {

@@ -13,10 +13,12 @@ import type { AnyFunction } from '../runtime/define.ts';
 import { type Host, type HostOptions, startHost } from '../runtime/host.ts';
 import type { EventConsumerOptions } from '../runtime/kafka/consumer.ts';
 import type { TopicSpec } from '../runtime/kafka/topics.ts';
+import { createMetrics, type Metrics } from '../runtime/metrics/metrics.ts';
 import { mountOps } from '../runtime/ops/http.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
 import { mountConsole } from './console/index.ts';
 import { createOpsTooling, type OpsTooling } from './ops-tooling.ts';
+import { startTracing, type Tracing } from './tracing.ts';
 
 export interface SystemOptions {
   config: Config;
@@ -27,6 +29,10 @@ export interface SystemOptions {
   http?: HostOptions['http'];
   consumer?: EventConsumerOptions;
   clock?: () => Date;
+  /** Prometheus metrics served at `GET /metrics`: a new registry by default; `false` measures nothing. */
+  metrics?: Metrics | false;
+  /** Tracing already started (tests); by default started from the `OTEL_*` environment, if it asks (app/tracing.ts). */
+  tracing?: Tracing;
   /** Mounts `/ops` with this bearer token (`npm start` generates one); default `config.opsToken`. */
   opsToken?: string;
 }
@@ -55,6 +61,12 @@ export function topicSpecs(partitions: number): TopicSpec[] {
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = options;
+  const tracing =
+    options.tracing ??
+    (await startTracing({
+      serviceName: options.functions.length === 1 ? options.functions[0]!.id : 'orderflow',
+    }));
+  if (tracing !== undefined && options.tracing === undefined) logger.info('tracing on (OpenTelemetry SDK)');
   const dbLog = logger.child({ component: 'db' });
   const { stores, close } = await openStores(
     servicesOf(options.functions),
@@ -84,6 +96,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         ports: createPorts(config, logger),
         clock: options.clock ?? (() => new Date()),
         logger,
+        ...(options.metrics === false ? {} : { metrics: options.metrics ?? createMetrics() }),
+        ...(tracing === undefined ? {} : { tracer: tracing.tracer }),
       },
       kafka: { brokers: options.brokers, clientId: config.kafkaClientId },
       topics: topicSpecs(config.topicPartitions),
@@ -111,11 +125,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         await host.stop();
         await ops?.close();
         await close();
+        await tracing?.shutdown().catch(() => undefined);
       },
     };
   } catch (error) {
     await ops?.close();
     await close();
+    await tracing?.shutdown().catch(() => undefined);
     throw error;
   }
 }

@@ -8,17 +8,21 @@ import { orderIdSchema } from './ids.ts';
 import { formatAmount } from './money.ts';
 import { ORDER_STATUSES, type OrderStatus, PAYMENT_STATUSES, type PaymentStatus } from './orders.ts';
 
-export const orderViewSchema = z.object({
-  orderId: orderIdSchema,
-  totalAmount: z.string().regex(/^(0|[1-9]\d*)(\.\d+)?$/),
-  currency: z.string().regex(/^[A-Z]{3}$/),
-  status: z.enum(ORDER_STATUSES),
-  paymentStatus: z.enum(PAYMENT_STATUSES),
-  failureReason: z.string().optional(),
-  shipment: z.object({ trackingId: z.string(), carrier: z.string(), shippedAt: z.iso.datetime() }).optional(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-});
+export const orderViewSchema = z
+  .object({
+    orderId: orderIdSchema,
+    totalAmount: z.string().regex(/^(0|[1-9]\d*)(\.\d+)?$/),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    status: z.enum(ORDER_STATUSES),
+    paymentStatus: z.enum(PAYMENT_STATUSES),
+    failureReason: z.string().optional(),
+    shipment: z
+      .object({ trackingId: z.string(), carrier: z.string(), shippedAt: z.iso.datetime() })
+      .optional(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'OrderView' });
 
 export type OrderView = z.infer<typeof orderViewSchema>;
 

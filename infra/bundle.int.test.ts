@@ -215,6 +215,16 @@ describe('the bundles', () => {
         expect(res.status).toBe(404);
         expect(await res.json()).toMatchObject({ status: 'error', code: 'not_found', requestId: 'smoke-1' });
         expect((await fetch(`${gateway.process.url}/readyz`)).status).toBe(200);
+        // The contract and its page from the bundle alone (Swagger UI's files beside it), and the metrics.
+        const spec = (await (await fetch(`${gateway.process.url}/openapi.json`)).json()) as { paths: object };
+        expect(Object.keys(spec.paths)).toContain('/orders/{id}');
+        expect((await fetch(`${gateway.process.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+        for (const process of [getOrder.process, gateway.process]) {
+          const metrics = await (await fetch(`${process.url}/metrics`)).text();
+          expect(metrics, process.name).toContain(
+            'http_server_request_duration_seconds_count{function="get-order",http_route="/orders/:id",http_request_method="GET",http_response_status_code="404"} 1',
+          );
+        }
 
         // Events: payment-requests → process-payment bundle → payments DB + outbox → payment-completed.
         const kafka = createKafkaClient({

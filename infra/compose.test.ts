@@ -27,6 +27,7 @@ interface Service {
   healthcheck?: { test?: string[]; disable?: boolean; start_period?: string };
   restart?: string;
   ports?: string[];
+  profiles?: string[];
 }
 
 const composeText = readFileSync(new URL('./docker-compose.yml', import.meta.url), 'utf8');
@@ -81,7 +82,10 @@ describe('docker-compose.yml: one service per function of the manifest', () => {
   it('has no function service the manifest lacks, and publishes no port but the gateway’s', () => {
     const serving = Object.entries(services).filter(([, s]) => isFunctionService(s));
     expect(serving.map(([name]) => name).sort()).toEqual(manifest.map((fn) => fn.id).sort());
-    const published = Object.entries(services).filter(([, s]) => (s.ports ?? []).length > 0);
+    // The observability profile's UIs (Prometheus, Grafana) publish theirs only when that profile is asked for.
+    const published = Object.entries(services).filter(
+      ([, s]) => (s.ports ?? []).length > 0 && !(s.profiles ?? []).includes('observability'),
+    );
     expect(published.map(([name]) => name)).toEqual(['gateway']);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
     expect(services.gateway!.ports).toEqual(['${GATEWAY_PORT:-5000}:5000']);

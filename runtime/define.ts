@@ -92,7 +92,26 @@ export interface HttpFunctionConfig<I extends HttpInputSchemas, Repo> {
   input: I;
   /** One-line description for the README / route listing. */
   description?: string;
+  /**
+   * The answers the handler gives, by status, for the OpenAPI document (`runtime/http/openapi.ts`). Error
+   * answers share one shape and are listed by `errors`; what the binding itself answers (400, 413, 500, 503)
+   * is added for every function.
+   */
+  responses?: Readonly<Record<number, HttpResponseDoc>>;
   handler: (ctx: HttpContext<I, Repo>) => Promise<HttpResult>;
+}
+
+/** One documented answer of an HTTP function. */
+export interface HttpResponseDoc {
+  description: string;
+  /** Body schema; absent for an error answer (the one error shape) or an empty body. */
+  schema?: z.ZodType;
+  /** An example body; validated against `schema` by the OpenAPI test. */
+  example?: unknown;
+  /** Error codes this status can carry (`code` of the error body). */
+  errors?: readonly string[];
+  /** Response headers, by name, with a description. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface HttpFunction<I extends HttpInputSchemas = HttpInputSchemas, Repo = unknown>

@@ -122,6 +122,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
     for (const service of services) {
       if (stopped) return;
       const store = env.stores[service]!;
+      const metrics = env.metrics;
+      metrics?.watchOutbox(service, store.outbox, env.clock);
+      if (store.poolState !== undefined) metrics?.watchPool(service, () => store.poolState?.());
       relays.set(
         service,
         startOutboxRelay({
@@ -129,6 +132,20 @@ export async function startHost(options: HostOptions): Promise<Host> {
           publish,
           logger: log.child({ service }),
           ...options.outbox,
+          ...(env.tracer === undefined ? {} : { tracer: env.tracer }),
+          ...(metrics === undefined
+            ? {}
+            : {
+                observer: {
+                  published: (rows) =>
+                    metrics.published(
+                      service,
+                      rows.map((row) => row.createdAt),
+                      env.clock(),
+                    ),
+                  failed: (kind, count) => metrics.relayFailed(service, kind, count),
+                },
+              }),
         }),
       );
     }

@@ -11,6 +11,8 @@
  * the commit, so the relay never sees (or waits on) a row that could still roll back.
  * @module
  */
+
+import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { canonicalEventId, encodeEvent } from './codec.ts';
@@ -28,7 +30,16 @@ import { type FieldIssue, HandlerTimeoutError, NonRetriableError, ValidationErro
 import type { EventMessage } from './events.ts';
 import { derivedUuid } from './ids.ts';
 import { toFieldIssues } from './issues.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { NewOutboxRecord, StoreTransaction, TransactionalStore } from './store.ts';
+import {
+  activeContext,
+  injectContext,
+  inSpan,
+  SpanKind,
+  type Tracer,
+  withContext,
+} from './tracing/tracing.ts';
 import { guarded, unavailableOr } from './unavailable.ts';
 
 /** What the runtime is built from at start-up, shared by all functions of a process. */
@@ -40,6 +51,10 @@ export interface RuntimeEnv {
   logger: Logger;
   /** Called after a commit that wrote outbox rows: nudges the outbox relay of that service. */
   onCommitted?: (service: string) => void;
+  /** Prometheus metrics of the process (`runtime/metrics/`); absent: nothing is measured. */
+  metrics?: Metrics;
+  /** OpenTelemetry tracer (`runtime/tracing/`); absent: nothing is traced. */
+  tracer?: Tracer;
 }
 
 /** An HTTP request as a binding hands it over, before validation. Header names are lower-case. */
@@ -215,14 +230,20 @@ async function runInTransaction<T>(
 ): Promise<T> {
   const store = storeFor(env, fn);
   let emittedCount = 0;
-  const result = await inStoreTransaction(store, async (tx) => {
-    const ran = await runBody(fn, env, meta, tx, body);
-    const { value } = ran;
-    const records = [...ran.records, ...(extra?.(value) ?? [])];
-    if (records.length > 0) await tx.appendOutbox(records);
-    emittedCount = records.length;
-    return value;
-  });
+  const result = await inSpan(
+    env.tracer,
+    `transaction ${store.service}`,
+    { kind: SpanKind.INTERNAL, attributes: { 'db.namespace': store.service, 'orderflow.function': fn.id } },
+    () =>
+      inStoreTransaction(store, env.metrics, async (tx) => {
+        const ran = await runBody(fn, env, meta, tx, body);
+        const { value } = ran;
+        const records = [...ran.records, ...(extra?.(value) ?? [])];
+        if (records.length > 0) await tx.appendOutbox(records);
+        emittedCount = records.length;
+        return value;
+      }),
+  );
   if (emittedCount > 0) env.onCommitted?.(store.service);
   return result;
 }
@@ -233,11 +254,14 @@ async function runInTransaction<T>(
  */
 async function inStoreTransaction<T>(
   store: TransactionalStore<unknown>,
+  metrics: Metrics | undefined,
   work: (tx: StoreTransaction<unknown>) => Promise<T>,
 ): Promise<T> {
   const thrown = new Set<unknown>();
+  const started = metrics === undefined ? 0 : performance.now();
+  let outcome: 'commit' | 'rollback' = 'rollback';
   try {
-    return await store.transaction(async (raw) => {
+    const value = await store.transaction(async (raw) => {
       const tx = guarded(store, { ...raw, repo: guarded(store, raw.repo as object) });
       try {
         return await work(tx);
@@ -246,8 +270,12 @@ async function inStoreTransaction<T>(
         throw error;
       }
     });
+    outcome = 'commit';
+    return value;
   } catch (error) {
     throw thrown.has(error) ? error : unavailableOr(store, error);
+  } finally {
+    metrics?.transaction(store.service, (performance.now() - started) / 1000, outcome);
   }
 }
 
@@ -278,6 +306,8 @@ async function runBody<T>(
     // Which function produced it: for the order timeline (functions/track-order).
     return { ...record, headers: { ...record.headers, [PRODUCER_HEADER]: fn.id } };
   });
+  // The trace goes with the row: the relay's publish span, and then each consumer, continue it.
+  if (env.tracer !== undefined) for (const record of records) injectContext(activeContext(), record.headers);
   return { value, records };
 }
 
@@ -285,6 +315,8 @@ async function runBody<T>(
 export interface BatchItem {
   message: EventMessage;
   meta: InvocationMeta;
+  /** Trace context the item's handler runs in (its consumer span), so its events continue its own trace. */
+  trace?: TraceContext;
   /** As {@link InvokeEventOptions.attemptRecord}. */
   attemptRecord?: (outcome: EventOutcome) => NewOutboxRecord | undefined;
 }
@@ -336,7 +368,7 @@ export async function invokeEventBatch(
   }
   const store = storeFor(env, fn);
   let emittedCount = 0;
-  const outcomes = await inStoreTransaction(store, async (tx) => {
+  const outcomes = await inStoreTransaction(store, env.metrics, async (tx) => {
     const results: EventOutcome[] = [];
     const records: NewOutboxRecord[] = [];
     // One inbox statement for the whole batch when the store offers it; an id listed twice is new only once.
@@ -351,17 +383,19 @@ export async function invokeEventBatch(
       // Not the item's failure when it throws (e.g. a heartbeat that reports a rebalance): passed on as it is.
       if (index > 0) await options.between?.();
       try {
-        const { value } = await runBody(fn, env, meta, tx, async (deps) => {
-          const id = inboxId(fn, message, meta);
-          const first =
-            fresh === undefined ? await tx.recordInbox(fn.groupId, id) : fresh.delete(canonicalEventId(id));
-          if (!first) {
-            deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
-            return 'duplicate' as const;
-          }
-          await runHandler(fn, { event: message, deps, meta, prepared: prepared[index] });
-          return 'handled' as const;
-        }).then((ran) => {
+        const { value } = await withContext(items[index]!.trace, () =>
+          runBody(fn, env, meta, tx, async (deps) => {
+            const id = inboxId(fn, message, meta);
+            const first =
+              fresh === undefined ? await tx.recordInbox(fn.groupId, id) : fresh.delete(canonicalEventId(id));
+            if (!first) {
+              deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
+              return 'duplicate' as const;
+            }
+            await runHandler(fn, { event: message, deps, meta, prepared: prepared[index] });
+            return 'handled' as const;
+          }),
+        ).then((ran) => {
           records.push(...ran.records, ...optionalRecord(attemptRecord?.(ran.value)));
           return ran;
         });

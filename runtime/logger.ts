@@ -6,6 +6,7 @@
  */
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 import { ConfigError } from './config.ts';
+import { traceFields } from './tracing/tracing.ts';
 
 export type LogLevel = Level | 'silent';
 
@@ -53,6 +54,8 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       ...(options.name === undefined ? {} : { name: options.name }),
       timestamp: pino.stdTimeFunctions.isoTime,
+      // With tracing on, each line written inside a span names it (`trace_id`, `span_id`); else nothing.
+      mixin: traceFields,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
         paths: ['headers.authorization', 'headers.cookie', '*.headers.authorization', '*.headers.cookie'],

@@ -87,6 +87,8 @@ export interface OutboxPort {
   pendingCount(): Promise<number>;
   /** Number of parked rows. */
   parkedCount(): Promise<number>;
+  /** Optional (metrics): when the oldest unpublished row was written, parked ones included; null when none. */
+  oldestPendingAt?(): Promise<Date | null>;
   /** Parked rows in id order, `limit` (default 100) at a time after `afterId`. */
   listParked(options?: { limit?: number; afterId?: bigint }): Promise<ParkedOutboxRecord[]>;
   /** Unparks rows (by id, or all) with their failures reset, so the relay publishes them next. Returns how many. */
@@ -201,6 +203,17 @@ export interface TransactionalStore<Repo> {
    * rather than that the request or message is wrong. The runtime turns it into a `DependencyUnavailableError`.
    */
   isUnavailable?(error: unknown): boolean;
+  /** Optional (metrics): the connection pool now; absent or undefined where there is none (PGlite). */
+  poolState?(): PoolState | undefined;
+}
+
+/** A connection pool as its driver reports it. */
+export interface PoolState {
+  max: number;
+  used: number;
+  idle: number;
+  /** Requests waiting for a connection. */
+  pending: number;
 }
 
 /** A typed reference to a service store, resolved by the runtime at start-up. */

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { SWAGGER_UI_ASSETS, swaggerUiDir } from '../runtime/http/api-docs.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -79,6 +80,11 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
   const pgliteDist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
   await Promise.all(PGLITE_ASSETS.map((file) => cp(join(pgliteDist, file), join(outdir, file))));
   await cp(join(root, 'db/migrations'), join(outdir, 'migrations'), { recursive: true });
+  // Swagger UI for /docs, read beside the bundle (runtime/http/api-docs.ts).
+  await mkdir(join(outdir, 'swagger-ui'));
+  await Promise.all(
+    SWAGGER_UI_ASSETS.map((file) => cp(join(swaggerUiDir(), file), join(outdir, 'swagger-ui', file))),
+  );
 
   const sizes: Record<string, number> = {};
   for (const result of results) {

@@ -69,6 +69,19 @@ export function describeOutboxContract(engine: GetEngine): void {
       expect(claimed.map((r) => r.id)).not.toContain(rest[0]!.id);
     });
 
+    it('tells when the oldest unpublished row was written, null once all are published', async () => {
+      const outbox = store().outbox;
+      if (outbox.oldestPendingAt === undefined) return;
+      expect(await outbox.oldestPendingAt()).toBeNull();
+      await append(2);
+      const claimed = await outbox.claim(10, LONG);
+      expect(await outbox.oldestPendingAt()).toEqual(claimed[0]!.createdAt);
+      await outbox.markPublished([claimed[0]!.id]);
+      expect(await outbox.oldestPendingAt()).toEqual(claimed[1]!.createdAt);
+      await outbox.markPublished([claimed[1]!.id]);
+      expect(await outbox.oldestPendingAt()).toBeNull();
+    });
+
     it('makes released rows claimable at once', async () => {
       await append(2);
       const claimed = await store().outbox.claim(10, LONG);

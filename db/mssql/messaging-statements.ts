@@ -191,6 +191,16 @@ export function pendingCountStatement(db: MssqlDb, outbox: OutboxTable) {
   return db.select({ n: count() }).from(outbox).where(isNull(outbox.publishedAt));
 }
 
+/** When the oldest unpublished row was written (the lowest unpublished id). */
+export function oldestPendingStatement(db: MssqlDb, outbox: OutboxTable) {
+  return db
+    .select({ at: outbox.createdAt })
+    .top(1)
+    .from(outbox)
+    .where(isNull(outbox.publishedAt))
+    .orderBy(asc(outbox.id));
+}
+
 const parked = (outbox: OutboxTable) => and(isNotNull(outbox.parkedAt), isNull(outbox.publishedAt));
 
 /** Parked rows (the filtered index `outbox_parked_idx`). */

@@ -14,6 +14,7 @@ import {
   listParkedStatement,
   markPublishedStatement,
   OUTBOX_ROWS_PER_STATEMENT,
+  oldestPendingStatement,
   parkedCountStatement,
   pendingCountStatement,
   pruneAttemptsStatement,
@@ -107,6 +108,10 @@ export function createOutboxPort(db: MssqlDb, outbox: OutboxTable): OutboxPort {
     async parkedCount() {
       const [row] = await parkedCountStatement(db, outbox);
       return row?.n ?? 0;
+    },
+    async oldestPendingAt() {
+      const [row] = await oldestPendingStatement(db, outbox);
+      return row?.at ?? null;
     },
     async listParked({ limit = 100, afterId = 0n } = {}) {
       const rows = await listParkedStatement(db, outbox, afterId, limit);

@@ -91,6 +91,7 @@ const STATEMENTS: [string, () => Rendered][] = [
   ],
   ['outbox.pendingCount', () => messaging.pendingCountStatement(mock, ordersOutbox)],
   ['outbox.parkedCount', () => messaging.parkedCountStatement(mock, ordersOutbox)],
+  ['outbox.oldestPending', () => messaging.oldestPendingStatement(mock, ordersOutbox)],
   ['outbox.listParked', () => messaging.listParkedStatement(mock, ordersOutbox, 5n, 100)],
   ['outbox.republish', () => messaging.republishStatement(mock, ordersOutbox, [6n])],
   ['outbox.prune', () => messaging.pruneOutboxStatement(mock, ordersOutbox, AT, 1000)],

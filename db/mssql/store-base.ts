@@ -17,6 +17,7 @@
 import { sql } from 'drizzle-orm';
 import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
 import { maintenanceFromTasks, messagingPruneTasks } from '../maintenance.ts';
+import { poolStateOf } from '../pool-state.ts';
 import { isMssqlUnavailable } from '../unavailable.ts';
 import { createAttemptsPort } from './attempts-store.ts';
 import type { MssqlDatabase, MssqlDb } from './connect.ts';
@@ -83,6 +84,7 @@ export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlS
         { isolationLevel: 'read committed' },
       );
     },
+    poolState: () => poolStateOf(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -202,6 +202,16 @@ export function createOutboxPort(
       const [row] = await db.select({ n: count() }).from(outbox).where(parked);
       return row?.n ?? 0;
     },
+    async oldestPendingAt() {
+      // The oldest unpublished row has the lowest id: one probe of the unpublished index.
+      const [row] = await db
+        .select({ at: outbox.createdAt })
+        .from(outbox)
+        .where(unpublished)
+        .orderBy(asc(outbox.id))
+        .limit(1);
+      return row?.at ?? null;
+    },
     async listParked({ limit = 100, afterId = 0n } = {}) {
       const rows = await db
         .select()

@@ -7,6 +7,7 @@ import { is, sql } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
 import { maintenanceFromTasks, messagingPruneTasks } from '../maintenance.ts';
+import { poolStateOf } from '../pool-state.ts';
 import { isPostgresUnavailable } from '../unavailable.ts';
 import type { PgDatabase } from './connect.ts';
 import type { MessagingTables } from './messaging-schema.ts';
@@ -81,6 +82,7 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
         config,
       );
     },
+    poolState: () => poolStateOf(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

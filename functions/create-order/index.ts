@@ -27,6 +27,7 @@ import {
   type CreateOrderRequest,
   createOrderBodySchema,
   createOrderHeadersSchema,
+  createOrderResponses,
   requestHash,
 } from './schema.ts';
 import { DEFAULT_CREATE_ORDER_SETTINGS } from './settings.ts';
@@ -40,6 +41,7 @@ export const createOrder = defineHttpFunction({
   store: ordersStore,
   input: { body: createOrderBodySchema, headers: createOrderHeadersSchema },
   description: 'Creates an order and requests its payment',
+  responses: createOrderResponses,
   handler: async ({ input, deps, meta }) => {
     const request = input.body;
     const key = input.headers['idempotency-key'];

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { orderIdSchema } from '../../contracts/ids.ts';
 import { formatAmount, isCurrency } from '../../contracts/money.ts';
+import { type OrderView, orderViewSchema } from '../../contracts/order-view.ts';
 import { parseAmountInput } from './amount.ts';
 
 /** The request after validation: what the handler works with. */
@@ -71,6 +72,53 @@ export const createOrderHeadersSchema = z.object({
     .regex(/^[\x21-\x7E]{1,255}$/, 'must be 1-255 visible ASCII characters')
     .optional(),
 });
+
+/** The answer of a create (201) or of a repeat of the same order (200). */
+export const createOrderResponseSchema = z
+  .object({
+    status: z.literal('success'),
+    message: z.literal('Order Created'),
+    orderId: orderIdSchema,
+    order: orderViewSchema,
+  })
+  .meta({ id: 'CreateOrderResponse' });
+
+const PENDING_EXAMPLE: OrderView = {
+  orderId: 'ok-1',
+  totalAmount: '50.00',
+  currency: 'USD',
+  status: 'PENDING',
+  paymentStatus: 'NOT_PAID',
+  createdAt: '2026-12-01T08:00:00.000Z',
+  updatedAt: '2026-12-01T08:00:00.000Z',
+};
+
+/** What `POST /orders` answers, for the OpenAPI document. */
+export const createOrderResponses = {
+  201: {
+    description: 'Created; `Location` names the order',
+    schema: createOrderResponseSchema,
+    example: { status: 'success', message: 'Order Created', orderId: 'ok-1', order: PENDING_EXAMPLE },
+    headers: { location: 'The URL of the order, e.g. `/orders/ok-1`' },
+  },
+  200: {
+    description:
+      'The same order id with the same terms (without a key), or a replayed `Idempotency-Key`: the current view; `Idempotent-Replayed: true`',
+    schema: createOrderResponseSchema,
+    example: {
+      status: 'success',
+      message: 'Order Created',
+      orderId: 'ok-1',
+      order: { ...PENDING_EXAMPLE, status: 'SHIPPED', paymentStatus: 'PAID' },
+    },
+    headers: { location: 'The URL of the order', 'idempotent-replayed': '`true`' },
+  },
+  409: {
+    description: 'The order id exists with other terms, or a request with this key is still in progress',
+    errors: ['conflict', 'idempotency_key_in_use'],
+  },
+  422: { description: 'The `Idempotency-Key` was used for another request', errors: ['unprocessable'] },
+} as const;
 
 /**
  * Hash of the normalised request, stored with an `Idempotency-Key`: `{"amount": 50}` and `{"Amount": "50.00"}`

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { orderIdSchema } from '../../contracts/ids.ts';
-import { toOrderView } from '../../contracts/order-view.ts';
+import { orderViewSchema, toOrderView } from '../../contracts/order-view.ts';
 import { ordersStore } from '../../db/orders/repo.ts';
 import { defineHttpFunction, NotFoundError } from '../../runtime/index.ts';
 
@@ -15,6 +15,23 @@ export const getOrder = defineHttpFunction({
   store: ordersStore,
   input: { params: z.object({ id: orderIdSchema }) },
   description: "Returns an order's status, payment status and shipment",
+  responses: {
+    200: {
+      description: 'The order',
+      schema: orderViewSchema,
+      example: {
+        orderId: 'ok-1',
+        totalAmount: '50.00',
+        currency: 'USD',
+        status: 'SHIPPED',
+        paymentStatus: 'PAID',
+        shipment: { trackingId: 'TRK-1A2B3C', carrier: 'SIM-POST', shippedAt: '2026-12-01T08:00:01.000Z' },
+        createdAt: '2026-12-01T08:00:00.000Z',
+        updatedAt: '2026-12-01T08:00:01.000Z',
+      },
+    },
+    404: { description: 'No order with this id', errors: ['not_found'] },
+  },
   handler: async ({ input, deps }) => {
     const order = await deps.db.findOrder(input.params.id);
     if (order === undefined) throw new NotFoundError(`Order ${input.params.id} not found`);

@@ -7,9 +7,13 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { HttpFunction, HttpMethod, InvocationMeta } from '../define.ts';
 import { invokeHttpFunction, type RuntimeEnv } from '../invoke.ts';
+import { mountMetrics } from '../metrics/http.ts';
 import { redactText } from '../redact.ts';
+import { httpTracing } from '../tracing/http.ts';
 import { describePingFailure } from '../unavailable.ts';
+import { mountApiDocs } from './api-docs.ts';
 import { problemResponse, toProblem } from './errors.ts';
+import { type OpenApiInfo, openApiDocument } from './openapi.ts';
 import { readRawInput } from './read-input.ts';
 import { type HttpVariables, requestContext } from './request-context.ts';
 
@@ -27,7 +31,12 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Readiness probe behind `/readyz`; by default every store of `env` is pinged. */
   readiness?: () => Promise<Readiness>;
+  /** `GET /openapi.json` and `GET /docs` for `functions` (default on, titled `orderflow`); `false`: none. */
+  openapi?: OpenApiInfo | false;
 }
+
+/** Title and version of the OpenAPI document a host serves by default. */
+export const DEFAULT_OPENAPI_INFO: OpenApiInfo = { title: 'orderflow', version: '0.1.0' };
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -45,6 +54,12 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
   const app = new Hono<{ Variables: HttpVariables }>();
 
   app.use('*', requestContext(log));
+  if (env.metrics !== undefined) {
+    const functionOf = new Map<string, string>(
+      options.functions.flatMap((fn) => fn.paths.map((path) => [`${fn.method} ${path}`, fn.id] as const)),
+    );
+    mountMetrics(app, env.metrics, functionOf);
+  }
   app.onError((error, c) =>
     problemResponse(c, toProblem(error, log.child({ requestId: c.get('requestId') }))),
   );
@@ -56,7 +71,10 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
     }),
   );
 
+  if (env.tracer !== undefined) app.use('*', httpTracing(env.tracer));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const openapi = options.openapi ?? DEFAULT_OPENAPI_INFO;
+  if (openapi !== false) mountApiDocs(app, () => openApiDocument(options.functions, openapi));
   app.get('/readyz', async (c) => {
     const result = await readiness().catch((error: unknown) => ({
       ok: false,

@@ -113,8 +113,11 @@ export async function startEventConsumer(
   });
   /** Per partition, the offset below which messages are "cold" (see `coldWindow`); cleared at every join. */
   const coldUntil = new Map<string, bigint>();
+  const metrics = env.metrics;
+  const labels = (topic: string) => ({ function: fn.id, group: fn.groupId, topic });
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joined = true;
+    metrics?.rebalanced({ function: fn.id, group: fn.groupId });
     coldUntil.clear();
     resolveReady();
     log.info(
@@ -162,18 +165,48 @@ export async function startEventConsumer(
       return false;
     }
     // Not resolved: the next fetch of this partition starts again at this message.
-    if (isPaused(outcome)) pauses.pause(payload, outcome.paused satisfies InfrastructureFailure);
+    if (isPaused(outcome)) {
+      pauses.pause(payload, outcome.paused satisfies InfrastructureFailure);
+      metrics?.paused(labels(payload.batch.topic), outcome.paused.dependency);
+    }
     return true;
   };
 
+  /** Counts a finished message and its processing time (one observation per step). */
+  const measured = (topic: string, started: number, outcome: MessageOutcome, count = 1) => {
+    if (metrics === undefined) return;
+    metrics.processed(labels(topic), (performance.now() - started) / 1000);
+    if (isDone(outcome))
+      metrics.consumed(labels(topic), outcome === 'dead-lettered' ? 'dead_lettered' : outcome, count);
+  };
+
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    if (metrics === undefined) return eachBatchOf(payload);
+    const { batch } = payload;
+    metrics.fetchedBatch(labels(batch.topic), batch.messages.length);
+    let done = BigInt(batch.firstOffset() ?? batch.highWatermark) - 1n;
+    const resolveOffset = (offset: string) => {
+      done = BigInt(offset);
+      payload.resolveOffset(offset);
+    };
+    try {
+      await eachBatchOf({ ...payload, resolveOffset });
+    } finally {
+      // Log end offset minus what this member has done (committed at once, or with the next commit).
+      metrics.lag(labels(batch.topic), batch.partition, Number(BigInt(batch.highWatermark) - done - 1n));
+    }
+  };
+
+  const eachBatchOf = async (payload: EachBatchPayload): Promise<void> => {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const control = { heartbeat, shouldAbandon: () => !isRunning() || isStale() };
     if (batchSize > 1) return eachBatchInTransactions(payload, control);
     for (const message of batch.messages) {
       if (control.shouldAbandon()) return;
       const cold = isCold(batch.topic, batch.partition, message);
+      const started = performance.now();
       const outcome = await processMessage(processor, batch, message, control, { cold });
+      measured(batch.topic, started, outcome);
       if (unfinished(payload, outcome)) return;
       resolveOffset(message.offset);
       await commitOffsetsIfNecessary();
@@ -197,6 +230,7 @@ export async function startEventConsumer(
       const first = messages[i]!;
       const failure = failed.get(first.offset);
       const cold = isCold(batch.topic, batch.partition, first);
+      const started = performance.now();
       const step =
         failure === undefined && !cold
           ? await processBatch(processor, batch, messages.slice(i, i + limit), control)
@@ -214,9 +248,13 @@ export async function startEventConsumer(
       }
       limit = batchSize;
       if (step.kind === 'single') {
+        measured(batch.topic, started, step.outcome);
         if (unfinished(payload, step.outcome)) return;
         i += 1;
       } else {
+        measured(batch.topic, started, 'handled', step.handled);
+        if (step.done > step.handled)
+          metrics?.consumed(labels(batch.topic), 'duplicate', step.done - step.handled);
         pauses.recovered(batch.topic, batch.partition);
         i += step.done;
       }

@@ -22,6 +22,7 @@ import {
   storeFor,
 } from '../invoke.ts';
 import type { AttemptRecord } from '../store.ts';
+import { extractContext, failed, inSpan, SpanKind, startChild } from '../tracing/tracing.ts';
 import type { AttemptCounter } from './attempts.ts';
 import { ACKS_ALL } from './client.ts';
 import {
@@ -115,6 +116,7 @@ export async function processMessage(
     });
   }
   const message = decoded.message;
+  observeAge(p, source.topic, message);
   // A redriven copy counts its attempts afresh (its own key), its inbox row is still the event's id.
   const attemptsId = attemptsKey(message.id, raw);
   const max = p.fn.retryPolicy.attempts;
@@ -150,21 +152,31 @@ export async function processMessage(
     const t0 = performance.now();
     if (!failed) {
       try {
-        return await invokeEventFunction(p.fn, message, p.env, meta, {
-          ...(recording
-            ? {
-                attemptRecord: (outcome) =>
-                  attemptRecord({
-                    fn: p.fn,
-                    message,
-                    meta,
-                    outcome,
-                    startedAt,
-                    durationMs: performance.now() - t0,
-                  }),
-              }
-            : {}),
-        });
+        return await inSpan(
+          p.env.tracer,
+          `process ${source.topic}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: extractContext(raw.headers ?? {}),
+            attributes: spanAttributes(p, where, raw, message, attempt),
+          },
+          () =>
+            invokeEventFunction(p.fn, message, p.env, meta, {
+              ...(recording
+                ? {
+                    attemptRecord: (outcome) =>
+                      attemptRecord({
+                        fn: p.fn,
+                        message,
+                        meta,
+                        outcome,
+                        startedAt,
+                        durationMs: performance.now() - t0,
+                      }),
+                  }
+                : {}),
+            }),
+        );
       } catch (error) {
         failure = error;
       }
@@ -204,6 +216,7 @@ export async function processMessage(
     }
     const delayMs = retryDelayMs(p.fn.retryPolicy, attempt, failure, p.random);
     p.log.warn({ ...log, delayMs }, 'event handler failed: retrying');
+    p.env.metrics?.retried({ function: p.fn.id, group: p.fn.groupId, topic: source.topic });
     if (!(await waitWithHeartbeat(delayMs, control))) {
       p.log.info(log, 'consumer stopping: retry abandoned, message left uncommitted');
       return 'abandoned';
@@ -213,6 +226,39 @@ export async function processMessage(
     attempt = started;
     begun = true;
   }
+}
+
+/** OpenTelemetry messaging attributes of a consumer span, plus the order id and the attempt. */
+function spanAttributes(
+  p: MessageProcessor,
+  where: MessageSource & { offset: string },
+  raw: KafkaMessage,
+  message: EventMessage,
+  attempt: number,
+) {
+  const orderId = (message.data as { orderId?: unknown } | null)?.orderId;
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': where.topic,
+    'messaging.destination.partition.id': String(where.partition),
+    'messaging.kafka.offset': Number(where.offset),
+    'messaging.consumer.group.name': p.fn.groupId,
+    'messaging.message.id': message.id,
+    ...(raw.key === null ? {} : { 'messaging.kafka.message.key': raw.key.toString() }),
+    'orderflow.function': p.fn.id,
+    'orderflow.event.type': message.type,
+    'orderflow.attempt': attempt,
+    ...(typeof orderId === 'string' ? { 'orderflow.order.id': orderId } : {}),
+  };
+}
+
+/** Age of the event at this delivery: the runtime clock minus the event's time. */
+function observeAge(p: MessageProcessor, topic: string, message: EventMessage): void {
+  const metrics = p.env.metrics;
+  if (metrics === undefined) return;
+  const seconds = (p.clock().getTime() - Date.parse(message.time)) / 1000;
+  if (Number.isFinite(seconds)) metrics.eventAge({ function: p.fn.id, group: p.fn.groupId, topic }, seconds);
 }
 
 /**
@@ -329,7 +375,7 @@ async function deadLetter(
 
 /** What a batch step did: `done` messages from the front are finished (commit their offsets). */
 export type BatchStep =
-  | { kind: 'batch'; done: number }
+  | { kind: 'batch'; done: number; handled: number }
   | { kind: 'single'; outcome: MessageOutcome }
   | { kind: 'retry-smaller'; size: number; failure: { offset: string; error: unknown } };
 
@@ -355,6 +401,7 @@ export async function processBatch(
   control: WaitControl,
 ): Promise<BatchStep> {
   const items: BatchItem[] = [];
+  const decodedRaws: KafkaMessage[] = [];
   const startedAt = p.clock();
   // Each item's duration: from the end of the previous one (the items run one after another).
   let last = performance.now();
@@ -378,6 +425,7 @@ export async function processBatch(
             },
           }),
     });
+    decodedRaws.push(raw);
   }
   if (items.length <= 1)
     return { kind: 'single', outcome: await processMessage(p, source, raws[0]!, control) };
@@ -385,9 +433,38 @@ export async function processBatch(
     control.heartbeat().catch((error: unknown) => {
       throw new HeartbeatFailed('heartbeat failed', { cause: error });
     });
+  // Each item is its own consumer span, continuing its own message's trace (one order, one trace).
+  const spans = items.map((item, index) => {
+    if (p.env.tracer === undefined) return undefined;
+    const raw = decodedRaws[index]!;
+    const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
+    const child = startChild(p.env.tracer, `process ${source.topic}`, {
+      kind: SpanKind.CONSUMER,
+      parent: extractContext(raw.headers ?? {}),
+      attributes: {
+        ...spanAttributes(p, where, raw, item.message, 1),
+        'messaging.batch.message_count': items.length,
+      },
+    });
+    item.trace = child.context;
+    return child.span;
+  });
+  const endSpans = (error?: unknown) => {
+    for (const span of spans) {
+      if (span === undefined) continue;
+      if (error !== undefined) failed(span, error);
+      span.end();
+    }
+  };
   try {
-    await invokeEventBatch(p.fn, items, p.env, { between });
-    return { kind: 'batch', done: items.length };
+    const outcomes = await invokeEventBatch(p.fn, items, p.env, { between }).catch((error: unknown) => {
+      endSpans(error);
+      throw error;
+    });
+    endSpans();
+    const handled = outcomes.filter((outcome) => outcome === 'handled').length;
+    for (const item of items) observeAge(p, source.topic, item.message);
+    return { kind: 'batch', done: items.length, handled };
   } catch (error) {
     if (error instanceof HeartbeatFailed) throw error.cause;
     const cause = error instanceof BatchItemError ? error.cause : error;

@@ -7,6 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NewOutboxRecord, OutboxFailure, OutboxPort, OutboxRecord } from '../store.ts';
+import {
+  extractContext,
+  failed,
+  injectContext,
+  SpanKind,
+  startChild,
+  type Tracer,
+} from '../tracing/tracing.ts';
 import { PublishRejectedError } from './errors.ts';
 
 /** How to run a relay over one store's outbox. */
@@ -30,6 +38,16 @@ export interface OutboxRelayOptions {
   /** This relay's lease owner id. Default: a random UUID, so every relay instance is its own owner. */
   owner?: string;
   logger: Logger;
+  /** Told what the relay did (metrics); one call per batch or failure. */
+  observer?: OutboxRelayObserver;
+  /** Traces each publish as a child of the row's `traceparent`, which it then replaces with its own. */
+  tracer?: Tracer;
+}
+
+/** What a relay reports as it goes: rows acknowledged by the broker, cycles that failed, rows charged. */
+export interface OutboxRelayObserver {
+  published(rows: readonly OutboxRecord[]): void;
+  failed(kind: 'outage' | 'rejected', count: number): void;
 }
 
 /** Failures charged to one row before it is parked (`OUTBOX_MAX_FAILURES`). */
@@ -71,6 +89,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   if (owner.length === 0 || owner.length > 64)
     throw new RangeError(`outbox relay: owner must be 1 to 64 characters, got ${owner.length}`);
   const log = options.logger.child({ component: 'outbox-relay', owner });
+  const observer = options.observer;
 
   let inFlight: Promise<number> | null = null;
   let rerun = false;
@@ -93,9 +112,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Publishes one claimed batch; returns how many rows went out. Throws (rows released) on an outage. */
   async function publishBatch(rows: readonly OutboxRecord[]): Promise<number> {
     const ids = rows.map((row) => row.id);
+    const traced = options.tracer === undefined ? undefined : publishSpans(options.tracer, rows);
     try {
-      await publish(rows);
+      await publish(traced?.rows ?? rows);
+      for (const span of traced?.spans ?? []) span.end();
     } catch (error) {
+      for (const span of traced?.spans ?? []) {
+        failed(span, error);
+        span.end();
+      }
       if (error instanceof PublishRejectedError && rows.length > 1) return isolate(rows);
       if (error instanceof PublishRejectedError) {
         await record([], [{ row: rows[0]!, error }], []);
@@ -105,6 +130,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await releaseQuietly(ids);
       throw error;
     }
+    observer?.published(rows);
     await markPublished(ids);
     log.debug(
       { count: rows.length, firstId: String(ids[0]), lastId: String(ids.at(-1)) },
@@ -131,6 +157,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       try {
         await publish([row]);
+        observer?.published([row]);
         published.push(row.id);
       } catch (error) {
         if (!(error instanceof PublishRejectedError)) {
@@ -158,6 +185,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   ): Promise<void> {
     if (published.length > 0) await markPublished(published);
     if (rejected.length > 0) {
+      observer?.failed('rejected', rejected.length);
       // Each row's own back-off grows with its failures; the later rows of its key wait as long.
       const byFailures = new Map<number, typeof rejected>();
       for (const entry of rejected)
@@ -244,6 +272,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       failures = 0;
     } else {
       failures += 1;
+      observer?.failed('outage', 1);
       log.warn({ err: error, failures }, 'outbox relay cycle failed; backing off');
     }
     if (stopped) return;
@@ -285,6 +314,31 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       while (inFlight !== null) await inFlight.catch(() => 0);
     },
   };
+}
+
+/** One producer span per row, child of the row's trace; the message carries the span's `traceparent`. */
+function publishSpans(tracer: Tracer, rows: readonly OutboxRecord[]) {
+  const spans = [];
+  const traced: OutboxRecord[] = [];
+  for (const row of rows) {
+    const { span, context } = startChild(tracer, `publish ${row.topic}`, {
+      kind: SpanKind.PRODUCER,
+      parent: extractContext(row.headers),
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': row.topic,
+        'messaging.message.id': row.eventId,
+        'messaging.kafka.message.key': row.key,
+        'orderflow.outbox.id': String(row.id),
+      },
+    });
+    const headers = { ...row.headers };
+    injectContext(context, headers);
+    spans.push(span);
+    traced.push({ ...row, headers });
+  }
+  return { spans, rows: traced };
 }
 
 function errorText(error: PublishRejectedError): string {
