@@ -96,6 +96,12 @@ describe.skipIf(!usable)('a message that kills its consumer, again and again', (
       GROUP_ID: groupId,
       ATTEMPTS: String(ATTEMPTS),
     };
+    const handledIds = async () => {
+      const { rows } = (await database.db.execute(
+        sql`select event_id from orders.inbox where consumer = ${groupId}`,
+      )) as unknown as { rows: { event_id: string }[] };
+      return rows.map((row) => row.event_id);
+    };
     let deaths = 0;
     for (let run = 0; run < ATTEMPTS + 3 && dlq.messages.length === 0; run++) {
       const { child, exited } = startChild(env);
@@ -107,6 +113,11 @@ describe.skipIf(!usable)('a message that kills its consumer, again and again', (
       ]);
       if (outcome === 'SIGKILL') deaths += 1;
       else {
+        // The poison is dead-lettered; the message after it is handled next: let it finish before stopping.
+        await waitFor(async () => (await handledIds()).length === 2, {
+          what: 'the message after the poison handled',
+          timeoutMs: 30_000,
+        });
         child.kill('SIGTERM');
         await exited;
       }
@@ -116,10 +127,7 @@ describe.skipIf(!usable)('a message that kills its consumer, again and again', (
     expect(headerText(dlq.messages[0]!, 'dlq-kind')).toBe('retries-exhausted');
     expect(headerText(dlq.messages[0]!, 'dlq-original-offset')).toBe('1');
     expect(headerText(dlq.messages[0]!, 'dlq-reason')).toMatch(/none finished/);
-    const { rows } = (await database.db.execute(
-      sql`select event_id from orders.inbox where consumer = ${groupId}`,
-    )) as unknown as { rows: { event_id: string }[] };
-    expect(rows.map((row) => row.event_id).sort()).toEqual([before.id, after.id].sort());
+    expect((await handledIds()).sort()).toEqual([before.id, after.id].sort());
     await dlq.stop();
   }, 240_000);
 });
