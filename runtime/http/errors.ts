@@ -84,6 +84,30 @@ export function toProblem(error: unknown, log: Logger): HttpProblem {
       message: error.message || 'Request failed',
     };
   }
+  // The client went away mid-request (whatever part was reading its body): its doing, not a server error.
+  if (isClientAbort(error)) {
+    log.info({ err: error }, 'client closed the connection mid-request');
+    return {
+      status: 400,
+      code: 'bad_request',
+      message: 'Request incomplete: the connection closed before it was sent',
+    };
+  }
   log.error({ err: error }, 'unhandled error');
   return { status: 500, code: 'internal', message: 'Internal error' };
+}
+
+/** Node's "aborted" / ECONNRESET for a request whose client closed the connection, at any depth of `cause`. */
+export function isClientAbort(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      e.message === 'aborted' ||
+      code === 'ECONNRESET' ||
+      code === 'ECONNABORTED' ||
+      e.name === 'AbortError'
+    )
+      return true;
+  }
+  return false;
 }

@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { ValidationError } from '../errors.ts';
 import type { HttpRawInput } from '../invoke.ts';
+import { isClientAbort } from './errors.ts';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -24,7 +25,7 @@ async function readJsonBody(c: Context): Promise<unknown> {
     text = await c.req.text();
   } catch (error) {
     // The client went away mid-body: its doing, not a server error (a 400 nobody reads, logged as a request).
-    if (isAborted(error))
+    if (isClientAbort(error))
       throw new ValidationError('Request body incomplete: the connection closed before it was sent', {
         cause: error,
       });
@@ -40,21 +41,6 @@ async function readJsonBody(c: Context): Promise<unknown> {
   } catch (error) {
     throw new ValidationError(`Malformed JSON body: ${(error as Error).message}`, { cause: error });
   }
-}
-
-/** Node's "aborted" / ECONNRESET for a request whose client closed the connection, at any depth of `cause`. */
-function isAborted(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (
-      e.message === 'aborted' ||
-      code === 'ECONNRESET' ||
-      code === 'ECONNABORTED' ||
-      e.name === 'AbortError'
-    )
-      return true;
-  }
-  return false;
 }
 
 /** A parameter given once is a string; given several times, an array of strings. */

@@ -330,11 +330,8 @@ describe('HTTP fuzz (seed ' + SEED + ')', () => {
       rows: { n: number }[];
     };
     expect(orphans.rows[0]?.n).toBe(0);
-    expect(
-      logLines.filter(
-        (line) => isError(line) && line.msg === 'unhandled error' && line.err?.message !== 'aborted',
-      ),
-    ).toEqual([]);
+    // Not even a client that went away mid-body is an unhandled error (it is the client's doing).
+    expect(logLines.filter((line) => isError(line) && line.msg === 'unhandled error')).toEqual([]);
     expect(Object.values(stats.requests).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10_000);
   });
 
