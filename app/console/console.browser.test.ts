@@ -105,12 +105,20 @@ describe.skipIf(!available)(`the console in Chromium (${CHROMIUM})`, () => {
       currency: 'USD',
     });
     const record = encodeEvent(early);
+    const admin = kafka.admin();
+    await admin.connect();
+    const dlqEnd = async () =>
+      (await admin.fetchTopicOffsets('ship-order.dlq')).reduce((sum, p) => sum + Number(p.high), 0);
+    const before = await dlqEnd();
     await producer.send({
       topic: record.topic,
       acks: -1,
       messages: [{ key: record.key, value: record.value, headers: record.headers }],
     });
     await producer.disconnect();
+    // Only once ship-order has dead-lettered it may the order exist (else ship-order could simply handle it).
+    await expect.poll(dlqEnd, { timeout: 30_000, interval: 200 }).toBeGreaterThan(before);
+    await admin.disconnect();
     expect((await post('console-dlq', '10.00')).status).toBe(201);
 
     const row = page.locator('tr.dlq-entry[data-function="ship-order"]');
