@@ -8,7 +8,7 @@
  * @module
  */
 import { context, propagation, trace } from '@opentelemetry/api';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { runtimeTracer, type Tracer } from '../runtime/tracing/tracing.ts';
 
 export interface Tracing {

@@ -29,7 +29,7 @@ const parseVersion = (text: string): Version => {
   return [major, minor, patch];
 };
 
-/** `engines.node` as its caret ranges: `^20.19.0 || ^22.12.0 || …` → the lowest version of each line. */
+/** `engines.node` as its caret ranges: `^20.19.0 || ^22.13.0 || …` → the lowest version of each line. */
 function engineLines(range: string): Version[] {
   return range.split('||').map((part) => {
     const match = /^\s*\^(\d+\.\d+\.\d+)\s*$/.exec(part);

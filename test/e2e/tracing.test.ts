@@ -4,7 +4,7 @@
  * apply-payment-result / ship-order after the next publish, linked parent to child through the outbox row and
  * the Kafka headers; an incoming `traceparent` is continued.
  */
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from '../../app/system.ts';
 import { startTracing } from '../../app/tracing.ts';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   const tracing = await startTracing({
     serviceName: 'orderflow',
     env: {},
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   const config = loadConfig({ DATA_DIR: 'memory://', PORT: '0', HOST: '127.0.0.1', TOPIC_PARTITIONS: '2' });
   broker = await startLocalBroker({ port: 0, partitions: 2, logger });
