@@ -31,6 +31,8 @@ interface Service {
 }
 
 const composeText = readFileSync(new URL('./docker-compose.yml', import.meta.url), 'utf8');
+/** Long-running services whose image has no shell or HTTP client to run a healthcheck with. */
+const NO_HEALTHCHECK = new Set(['jaeger']);
 const compose = parse(composeText, { merge: true }) as { name?: string; services: Record<string, Service> };
 const services = compose.services;
 const envExample = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
@@ -188,9 +190,33 @@ describe('docker-compose.yml: infrastructure and gateway', () => {
 
   it('gives every long-running service a healthcheck and every one-shot job none', () => {
     for (const [name, service] of Object.entries(services)) {
-      if (service.restart === 'no') expect(service.healthcheck, name).toEqual({ disable: true });
+      if (service.restart === 'no' || NO_HEALTHCHECK.has(name))
+        expect(service.healthcheck, name).toEqual({ disable: true });
       else expect(service.healthcheck?.test?.length, name).toBeGreaterThan(0);
     }
+  });
+
+  it('lets nothing wait on a service that cannot report its health', () => {
+    for (const [name, service] of Object.entries(services)) {
+      const waitsOn = Object.keys((service as { depends_on?: Record<string, unknown> }).depends_on ?? {});
+      expect(
+        waitsOn.filter((dependency) => NO_HEALTHCHECK.has(dependency)),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  it('runs Jaeger for traces in the observability profile, its UI published there only', () => {
+    const jaeger = services.jaeger!;
+    expect(jaeger.image).toMatch(/^cr\.jaegertracing\.io\/jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    expect(jaeger.profiles).toEqual(['observability']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
+    expect(jaeger.ports).toEqual(['${JAEGER_UI_PORT:-16686}:16686']);
+    // The functions export to it when asked: the endpoint is passed through, empty (tracing off) by default.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
+    expect(services['create-order']!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+      '${OTEL_EXPORTER_OTLP_ENDPOINT:-}',
+    );
   });
 
   it('points the gateway at every HTTP function, waiting for each to be healthy', () => {
