@@ -213,8 +213,8 @@ describe('docker-compose.yml: infrastructure and gateway', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
     expect(jaeger.ports).toEqual(['${JAEGER_UI_PORT:-16686}:16686']);
     // The functions export to it when asked: the endpoint is passed through, empty (tracing off) by default.
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
     expect(services['create-order']!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
       '${OTEL_EXPORTER_OTLP_ENDPOINT:-}',
     );
   });
