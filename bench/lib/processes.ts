@@ -29,7 +29,12 @@ export async function startSut(spec: SutSpec, timeoutMs = 120_000): Promise<Sut>
   // BENCH_PROFILE_DIR=<dir>: each system under test writes a CPU profile there (see bench/sut.ts).
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/sut.ts')], {
     cwd: ROOT,
-    env: { ...process.env, BENCH_SUT: JSON.stringify(spec), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env: {
+      ...process.env,
+      ...spec.env,
+      BENCH_SUT: JSON.stringify(spec),
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    },
     // stdout (the JSON log lines) goes to /dev/null: written like in production, read by nobody.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

@@ -12,7 +12,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { benchDatabase } from '../lib/database.ts';
 import { type LatencySummary, latencyHistogram, recordMs, summarize } from '../lib/histogram.ts';
+import { HOP_TOPICS, type HopFigures, hopFigures } from '../lib/hops.ts';
 import { type ClosedLoopResult, closedLoopPosts, type OrderLoad, openLoopPosts } from '../lib/load.ts';
+import { NothingMeasuredError, requireAnswered } from '../lib/measured.ts';
 import { startObserver } from '../lib/observer.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { cpuMeter, rssMiB, startSut } from '../lib/processes.ts';
@@ -57,6 +59,8 @@ export interface OpenLoopFigures {
   httpLatency: LatencySummary;
   maxSendLagMs: number;
   terminal: TerminalFigures;
+  /** Where the time of one order went (`lib/hops.ts`). */
+  hops: HopFigures;
   cpu: Record<string, number>;
 }
 
@@ -76,7 +80,7 @@ export async function e2ePhase(
     partitions: o.partitions,
     ...(db.url === undefined ? {} : { databaseUrl: db.url }),
   });
-  const observer = await startObserver(sut.brokers!, ['order-shipped']);
+  const observer = await startObserver(sut.brokers!, ['order-shipped'], HOP_TOPICS);
   try {
     const url = sut.url!;
     const pids = { sut: sut.pid, loadgen: process.pid };
@@ -104,6 +108,7 @@ export async function e2ePhase(
       idPrefix: 'c',
       amount: 50,
     });
+    requireAnswered('e2e closed loop', closed);
     const closedTerminal = await terminalFigures(closed, observer, o.durationS, drainTimeoutMs, sut, 'c-');
     const closedCpu = meter.stop();
     log(
@@ -130,8 +135,10 @@ export async function e2ePhase(
         idPrefix: `o${i}`,
         amount: 50,
       });
+      requireAnswered(`e2e open loop at ${rate}/s`, { requests: open.sent, ...open });
       const terminal = await terminalFigures(open, observer, o.durationS, drainTimeoutMs, sut, `o${i}-`);
       const cpu = meter.stop();
+      const hops = await hopFigures(open, observer, sut, `o${i}-`);
       log(`e2e: open loop at ${rate}/s → p99 ${terminal.latency.p99} ms POST→terminal`);
       opens.push({
         rate,
@@ -141,6 +148,7 @@ export async function e2ePhase(
         httpLatency: open.httpLatency,
         maxSendLagMs: open.maxSendLagMs,
         terminal,
+        hops,
         cpu,
       });
     }
@@ -191,6 +199,8 @@ async function terminalFigures(
     if (seen <= start + durationS * 1000) inWindow += 1;
     recordMs(latency, seen - load.sentAt.get(id)!);
   }
+  if (terminal === 0)
+    throw new NothingMeasuredError(`e2e ${prefix}: none of ${ids.length} created orders reached SHIPPED`);
   const store = latencyHistogram();
   const rows = await sut.sql<{ ms: string }>(
     `select extract(epoch from (updated_at - created_at)) * 1000 as ms from orders.orders where id like '${prefix}%' and status = 'SHIPPED'`,
