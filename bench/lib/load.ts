@@ -71,6 +71,26 @@ export async function closedLoopPosts(options: {
   return { ...toResult(result), sentAt, created };
 }
 
+/**
+ * The warm-up before a measured closed loop: `durationS` of closed-loop POSTs, repeated until at least
+ * `minAnswers` 2xx answers came back (at most `capS`). A warm-up by time alone can end before a freshly
+ * started system answered anything (its first requests compile and plan everything; on a loaded 2-core machine
+ * that took longer than a 0.5 s warm-up), and the measured load after it then caught that start instead of
+ * the steady state. Returns the ids of the orders it created.
+ */
+export async function warmUp(
+  options: Parameters<typeof closedLoopPosts>[0] & { minAnswers: number; capS?: number },
+): Promise<Set<string>> {
+  const { minAnswers, capS = 60, ...load } = options;
+  const deadline = Date.now() + capS * 1000;
+  const created = new Set<string>();
+  for (let round = 0; created.size < minAnswers && Date.now() < deadline; round++) {
+    const r = await closedLoopPosts({ ...load, idPrefix: `${load.idPrefix}${round}` });
+    for (const id of r.created) created.add(id);
+  }
+  return created;
+}
+
 /** Closed-loop GETs of one path (the get-order load of the cold-start phase). */
 export async function closedLoopGets(options: {
   url: string;

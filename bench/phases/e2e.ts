@@ -13,7 +13,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { benchDatabase } from '../lib/database.ts';
 import { type LatencySummary, latencyHistogram, recordMs, summarize } from '../lib/histogram.ts';
 import { HOP_TOPICS, type HopFigures, hopFigures } from '../lib/hops.ts';
-import { type ClosedLoopResult, closedLoopPosts, type OrderLoad, openLoopPosts } from '../lib/load.ts';
+import {
+  type ClosedLoopResult,
+  closedLoopPosts,
+  type OrderLoad,
+  openLoopPosts,
+  warmUp,
+} from '../lib/load.ts';
 import { NothingMeasuredError, requireAnswered } from '../lib/measured.ts';
 import { startObserver } from '../lib/observer.ts';
 import type { BenchOptions } from '../lib/options.ts';
@@ -88,15 +94,16 @@ export async function e2ePhase(
 
     await otherSetUp.catch(() => {});
     log(`e2e: warm-up ${o.warmupS} s`);
-    const warm = await closedLoopPosts({
+    const warm = await warmUp({
       url,
       path: '/orders',
       connections: o.connections,
       durationS: o.warmupS,
       idPrefix: 'w',
       amount: 50,
+      minAnswers: o.connections,
     });
-    await observer.until(() => [...warm.created].every((id) => observer.seen.has(id)), drainTimeoutMs);
+    await observer.until(() => [...warm].every((id) => observer.seen.has(id)), drainTimeoutMs);
 
     log(`e2e: closed loop, ${o.connections} connections, ${o.durationS} s`);
     let meter = cpuMeter(pids);

@@ -13,7 +13,7 @@
  * @module
  */
 import { type BenchDatabase, benchDatabase } from '../lib/database.ts';
-import { type ClosedLoopResult, closedLoopPosts } from '../lib/load.ts';
+import { type ClosedLoopResult, closedLoopPosts, warmUp } from '../lib/load.ts';
 import { ratio, requireAnswered } from '../lib/measured.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { cpuMeter, type Sut, startBrokerProcess, startSut } from '../lib/processes.ts';
@@ -108,7 +108,7 @@ export async function measure(
   others: Record<string, number>,
 ): Promise<HttpTarget> {
   const load = { url: sut.url!, path: '/orders', connections: o.connections, amount: 50 };
-  await closedLoopPosts({ ...load, durationS: o.warmupS, idPrefix: `${prefix}w` });
+  await warmUp({ ...load, durationS: o.warmupS, idPrefix: `${prefix}w`, minAnswers: o.connections });
   const meter = cpuMeter({ sut: sut.pid, loadgen: process.pid, ...others });
   const result = await closedLoopPosts({ ...load, durationS: o.durationS, idPrefix: prefix });
   const cpu = meter.stop();
