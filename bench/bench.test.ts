@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { closedLoopPosts } from './lib/load.ts';
 import { NothingMeasuredError, requireAnswered, requireDone } from './lib/measured.ts';
 import { parseOptions } from './lib/options.ts';
+import { childEnv } from './lib/processes.ts';
 import { fullResults } from './lib/report.fixture.ts';
 import { type BenchResults, renderTable } from './lib/report.ts';
 
@@ -136,5 +137,18 @@ describe('bench options', () => {
     expect(parseOptions(['--database', 'postgres'], { DATABASE_URL: url }).engines).toEqual(['postgres']);
     expect(parseOptions([], {}).engines).toEqual(['pglite']);
     expect(() => parseOptions(['--database', 'mysql'], {})).toThrow(/pglite, postgres or both/);
+  });
+
+  it("keeps the orchestrator's DATABASE_URL away from a PGlite child", () => {
+    const before = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = 'postgres://u@h:5432/d';
+    try {
+      expect(childEnv({ DATA_DIR: '/tmp/x' })).toMatchObject({ DATA_DIR: '/tmp/x' });
+      expect(childEnv()).not.toHaveProperty('DATABASE_URL');
+      expect(childEnv({ DATABASE_URL: 'postgres://v@h/e' }).DATABASE_URL).toBe('postgres://v@h/e');
+    } finally {
+      if (before === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = before;
+    }
   });
 });

@@ -33,7 +33,7 @@ import { closedLoopGets } from '../lib/load.ts';
 import { NothingMeasuredError, requireAnswered } from '../lib/measured.ts';
 import { startObserver } from '../lib/observer.ts';
 import type { BenchOptions } from '../lib/options.ts';
-import { ROOT, rssMiB, startBrokerProcess } from '../lib/processes.ts';
+import { childEnv, ROOT, rssMiB, startBrokerProcess } from '../lib/processes.ts';
 import { sleep, wallMs } from '../lib/time.ts';
 
 export interface ColdStartFigures {
@@ -233,7 +233,7 @@ async function coldStarts(
     await probe.before(run);
     const started = wallMs();
     const child = spawn(process.execPath, [main, 'serve', id], {
-      env: { ...process.env, ...base, ...dbEnv(db, dataDir), PORT: String(port), HOST: '127.0.0.1' },
+      env: childEnv({ ...base, ...dbEnv(db, dataDir), PORT: String(port), HOST: '127.0.0.1' }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     try {
@@ -318,7 +318,7 @@ async function terminate(child: ChildProcess, kill: boolean): Promise<void> {
 function runToEnd(main: string, args: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [main, ...args], {
-      env: { ...process.env, ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.once('exit', (code) =>
