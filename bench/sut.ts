@@ -249,8 +249,8 @@ function decimal(minor: bigint): string {
 
 /**
  * The messaging ceilings: kafkajs `eachMessage` on `payment-requests` (one message at a time per partition,
- * `partitionsConsumedConcurrently` 1 unless the spec says otherwise; kafkajs' default offset commits: every
- * 5 s or at the end of each fetched batch), JSON.parse, then one transaction per message:
+ * `partitionsConsumedConcurrently` 1 unless the spec says otherwise; kafkajs' default offset commits, once
+ * after each fetched batch), JSON.parse, then one transaction per message:
  * - bare (`sameWork` false): the payment row process-payment would insert;
  * - same work (`sameWork` true): process-payment's transaction — the inbox row (consumer `payments`, the
  *   event id; a repeat is skipped), the payment row, and its PaymentCompleted outbox row, one commit.
