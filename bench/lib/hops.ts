@@ -11,17 +11,78 @@
  *   → shipped                        orders.shipments.shipped_at (ship-order's handler clock)
  *   → OrderShipped seen              the observer's arrival time on order-shipped (relay + fetch)
  *
- * Every clock is this machine's (the database's `now()` included), so the differences are comparable; a
- * hop can read slightly negative when two clocks are read microseconds apart. Orders missing any timestamp
- * (e.g. an outbox row pruned, a message not seen) are left out and counted.
+ * The Kafka timestamps are read after the loads ({@link readTopics}), so watching the intermediate topics
+ * adds no fetches to the system while it is measured. Every clock is this machine's (the database's `now()`
+ * included), so the differences are comparable; a hop can read slightly negative when two clocks are read
+ * microseconds apart (recorded as 0). Orders missing any timestamp are left out and counted.
  * @module
  */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 import { type LatencySummary, latencyHistogram, recordMs, summarize } from './histogram.ts';
 import type { OrderLoad } from './load.ts';
 import type { Observer } from './observer.ts';
 import type { Sut } from './processes.ts';
 
 export const HOP_TOPICS = ['payment-requests', 'payment-completed'] as const;
+
+/** A topic's first message of a key: its Kafka timestamp (CreateTime, ms) and `event-id` header. */
+export interface Stamp {
+  timestamp: number;
+  eventId: string | undefined;
+}
+
+export type Stamps = Map<string, Map<string, Stamp>>;
+
+/** Reads `topics` from the beginning up to their current ends; each key's first message per topic. */
+export async function readTopics(brokers: readonly string[], topics: readonly string[]): Promise<Stamps> {
+  const kafka = new Kafka({ brokers: [...brokers], clientId: 'bench-hops', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const remaining = new Map<string, bigint>();
+  try {
+    for (const topic of topics)
+      for (const p of await admin.fetchTopicOffsets(topic))
+        if (BigInt(p.high) > BigInt(p.low)) remaining.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
+  } finally {
+    await admin.disconnect();
+  }
+  const stamps: Stamps = new Map(topics.map((t) => [t, new Map()]));
+  if (remaining.size === 0) return stamps;
+  const consumer = kafka.consumer({ groupId: `bench-hops-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 8,
+      eachBatch: async ({ batch }) => {
+        const byKey = stamps.get(batch.topic)!;
+        for (const message of batch.messages) {
+          const key = message.key?.toString() ?? '';
+          if (!byKey.has(key)) {
+            const id = message.headers?.['event-id'];
+            byKey.set(key, {
+              timestamp: Number(message.timestamp),
+              eventId: id === undefined ? undefined : String(Array.isArray(id) ? id.at(-1) : id),
+            });
+          }
+          const part = `${batch.topic}:${batch.partition}`;
+          const last = remaining.get(part);
+          if (last !== undefined && BigInt(message.offset) >= last) remaining.delete(part);
+        }
+        if (remaining.size === 0) done();
+      },
+    });
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 60_000).unref());
+    await Promise.race([finished, timeout]);
+  } finally {
+    await consumer.disconnect();
+  }
+  return stamps;
+}
 
 export interface HopFigures {
   /** Orders with every timestamp (the breakdown is over these). */
@@ -40,6 +101,7 @@ export interface HopFigures {
 
 export async function hopFigures(
   load: OrderLoad,
+  stamps: Stamps,
   observer: Observer,
   sut: Sut,
   prefix: string,
@@ -52,9 +114,8 @@ export async function hopFigures(
      left join orders.shipments s on s.order_id = o.id
      where o.id like '${prefix}%'`,
   );
-  const completed = observer.byTopic.get('payment-completed')!;
-  const requested = observer.byTopic.get('payment-requests')!;
-  const shippedSeen = observer.byTopic.get('order-shipped')!;
+  const completed = stamps.get('payment-completed')!;
+  const requested = stamps.get('payment-requests')!;
   const eventIds = [...load.created]
     .map((id) => completed.get(id)?.eventId)
     .filter((id): id is string => id !== undefined && /^[0-9a-f-]{36}$/i.test(id));
@@ -85,7 +146,7 @@ export async function hopFigures(
     const req = requested.get(row.id)?.timestamp;
     const done = completed.get(row.id);
     const paidAt = done?.eventId === undefined ? undefined : paid.get(done.eventId.toLowerCase());
-    const seen = shippedSeen.get(row.id)?.at;
+    const seen = observer.seen.get(row.id);
     if (
       sent === undefined ||
       req === undefined ||

@@ -12,7 +12,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { benchDatabase } from '../lib/database.ts';
 import { type LatencySummary, latencyHistogram, recordMs, summarize } from '../lib/histogram.ts';
-import { HOP_TOPICS, type HopFigures, hopFigures } from '../lib/hops.ts';
+import { HOP_TOPICS, type HopFigures, hopFigures, readTopics } from '../lib/hops.ts';
 import {
   type ClosedLoopResult,
   closedLoopPosts,
@@ -86,7 +86,7 @@ export async function e2ePhase(
     partitions: o.partitions,
     ...(db.url === undefined ? {} : { databaseUrl: db.url }),
   });
-  const observer = await startObserver(sut.brokers!, ['order-shipped'], HOP_TOPICS);
+  const observer = await startObserver(sut.brokers!, ['order-shipped']);
   try {
     const url = sut.url!;
     const pids = { sut: sut.pid, loadgen: process.pid };
@@ -129,7 +129,7 @@ export async function e2ePhase(
       o.openRate === undefined
         ? o.openFractions.map((fraction) => ({ fraction, rate: Math.max(1, Math.round(max * fraction)) }))
         : [{ fraction: undefined, rate: o.openRate }];
-    const opens: OpenLoopFigures[] = [];
+    const runsDone: Array<{ figures: Omit<OpenLoopFigures, 'hops'>; load: OrderLoad }> = [];
     for (const [i, { fraction, rate }] of runs.entries()) {
       await sleep(500);
       log(`e2e: open loop at ${rate}/s, ${o.durationS} s`);
@@ -145,9 +145,8 @@ export async function e2ePhase(
       requireAnswered(`e2e open loop at ${rate}/s`, { requests: open.sent, ...open });
       const terminal = await terminalFigures(open, observer, o.durationS, drainTimeoutMs, sut, `o${i}-`);
       const cpu = meter.stop();
-      const hops = await hopFigures(open, observer, sut, `o${i}-`);
       log(`e2e: open loop at ${rate}/s → p99 ${terminal.latency.p99} ms POST→terminal`);
-      opens.push({
+      const figures = {
         rate,
         fraction,
         sent: open.sent,
@@ -155,12 +154,17 @@ export async function e2ePhase(
         httpLatency: open.httpLatency,
         maxSendLagMs: open.maxSendLagMs,
         terminal,
-        hops,
         cpu,
-      });
+      };
+      runsDone.push({ figures, load: open });
     }
 
     const sutRss = rssMiB(sut.pid);
+    // The per-hop breakdown after the loads: reading the topics' timestamps meanwhile would add fetches.
+    const stamps = await readTopics(sut.brokers!, HOP_TOPICS);
+    const opens: OpenLoopFigures[] = [];
+    for (const [i, { figures, load }] of runsDone.entries())
+      opens.push({ ...figures, hops: await hopFigures(load, stamps, observer, sut, `o${i}-`) });
     const integrity = await integrityCheck(sut, sut.brokers!);
     return {
       closed: {
