@@ -1,8 +1,9 @@
 /**
  * Smoke test of `npm run bench`: the script runs its end-to-end phase with one-second loads (orchestrator, a
- * system under test in its own process, both load generators, the observer, the integrity check, table and
- * JSON). The other phases start four more systems (PGlite's initdb each) and are left to real runs.
- * Checks shape and integrity, never speed.
+ * system under test in its own process, both load generators, the observer, the per-hop breakdown, the
+ * integrity check, table and JSON). The other phases start more systems (PGlite's initdb each) and are left
+ * to real runs. Checks shape and integrity, never speed. Beside it: the report renders a full results object
+ * with no placeholder left, and a load that measured nothing fails instead of printing 0.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
