@@ -124,6 +124,43 @@ describe('a load that measured nothing', () => {
     }
   });
 
+  it('waits for the requests a load left in flight, so the next load is not paying for them', async () => {
+    // One request at a time, 100 ms each, like writes serialised on PGlite's one connection; work that
+    // was read is done even when its client has gone.
+    let queue = Promise.resolve();
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        queue = queue.then(async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          if (!res.destroyed) {
+            res.writeHead(201);
+            res.end();
+          }
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const load = {
+        url: `http://127.0.0.1:${port}`,
+        path: '/orders',
+        connections: 8,
+        durationS: 0.25,
+        amount: 50,
+      };
+      await closedLoopPosts({ ...load, idPrefix: 'first' });
+      // Left alone, the first load's backlog (about 6 × 100 ms) would outlast the whole second load.
+      const second = await closedLoopPosts({ ...load, idPrefix: 'second' });
+      expect(second.statuses['2xx']).toBeGreaterThan(0);
+      expect(second.rps).toBeGreaterThan(0);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('fails a drain with no message done', () => {
     expect(() => requireDone('messaging test', { messages: 0, ms: 0 })).toThrow(/0 messages done/);
     expect(() => requireDone('messaging test', { messages: 10, ms: 5 })).not.toThrow();
