@@ -68,8 +68,10 @@ async function stopProfiling(): Promise<void> {
   );
 }
 
-/** The database the SUT queries for the orchestrator. */
+/** The database the SUT queries for the orchestrator (`sql` without a service). */
 let database: PgDatabase | undefined;
+/** Each service's database, when the system has several (`sql` with a service). */
+let databases: Partial<Record<'orders' | 'payments', PgDatabase>> = {};
 let stop: () => Promise<void> = async () => {};
 /** `raw-consumer` with `deferConsume`: starts the consumer. */
 let consumeRequested: (brokers: readonly string[]) => void = () => {};
@@ -78,7 +80,8 @@ process.on('message', (raw: SutRequest) => {
   if (raw.type === 'sql') {
     void (async () => {
       try {
-        const result = (await database!.execute(sql.raw(raw.text))) as unknown as { rows: unknown[] };
+        const db = (raw.service === undefined ? undefined : databases[raw.service]) ?? database!;
+        const result = (await db.execute(sql.raw(raw.text))) as unknown as { rows: unknown[] };
         send({ type: 'sql-result', id: raw.id, rows: result.rows });
       } catch (error) {
         send({ type: 'sql-result', id: raw.id, error: String(error) });
@@ -138,7 +141,12 @@ async function startFunctions(): Promise<void> {
 }
 
 function useSystem(system: RunningSystem, after: () => Promise<void>): void {
-  database = ((system.stores.orders ?? system.stores.payments) as unknown as { db: PgDatabase }).db;
+  const dbOf = (service: string) => (system.stores[service] as unknown as { db: PgDatabase } | undefined)?.db;
+  databases = {
+    ...(dbOf('orders') === undefined ? {} : { orders: dbOf('orders') }),
+    ...(dbOf('payments') === undefined ? {} : { payments: dbOf('payments') }),
+  };
+  database = databases.orders ?? databases.payments;
   stop = async () => {
     await system.stop();
     await after();

@@ -106,14 +106,19 @@ export async function hopFigures(
   sut: Sut,
   prefix: string,
 ): Promise<HopFigures> {
-  const rows = await sut.sql<{ id: string; payment_ms: string | null; shipped_ms: string | null }>(
-    `select o.id, extract(epoch from p.created_at) * 1000 as payment_ms,
-            extract(epoch from s.shipped_at) * 1000 as shipped_ms
-     from orders.orders o
-     left join payments.payments p on p.order_id = o.id
-     left join orders.shipments s on s.order_id = o.id
+  // One query per service's database (they may be two).
+  const shippedRows = await sut.sql<{ id: string; shipped_ms: string | null }>(
+    `select o.id, extract(epoch from s.shipped_at) * 1000 as shipped_ms
+     from orders.orders o left join orders.shipments s on s.order_id = o.id
      where o.id like '${prefix}%'`,
+    'orders',
   );
+  const paymentRows = await sut.sql<{ order_id: string; ms: string }>(
+    `select order_id, extract(epoch from created_at) * 1000 as ms from payments.payments
+     where order_id like '${prefix}%'`,
+    'payments',
+  );
+  const paymentAt = new Map(paymentRows.map((row) => [row.order_id, Number(row.ms)]));
   const completed = stamps.get('payment-completed')!;
   const requested = stamps.get('payment-requests')!;
   const eventIds = [...load.created]
@@ -128,6 +133,7 @@ export async function hopFigures(
     const inbox = await sut.sql<{ event_id: string; ms: string }>(
       `select event_id::text as event_id, extract(epoch from handled_at) * 1000 as ms
        from orders.inbox where consumer = 'orders' and event_id in (${list})`,
+      'orders',
     );
     for (const row of inbox) paid.set(row.event_id.toLowerCase(), Number(row.ms));
   }
@@ -140,7 +146,7 @@ export async function hopFigures(
     shippedSeen: latencyHistogram(),
   };
   let orders = 0;
-  for (const row of rows) {
+  for (const row of shippedRows) {
     if (!load.created.has(row.id)) continue;
     const sent = load.sentAt.get(row.id);
     const req = requested.get(row.id)?.timestamp;
@@ -153,11 +159,11 @@ export async function hopFigures(
       done === undefined ||
       paidAt === undefined ||
       seen === undefined ||
-      row.payment_ms === null ||
+      !paymentAt.has(row.id) ||
       row.shipped_ms === null
     )
       continue;
-    const payment = Number(row.payment_ms);
+    const payment = paymentAt.get(row.id)!;
     const shipped = Number(row.shipped_ms);
     orders += 1;
     recordMs(h.requestPublished, req - sent);

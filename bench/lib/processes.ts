@@ -15,8 +15,8 @@ export interface Sut {
   readonly pid: number;
   readonly url: string | undefined;
   readonly brokers: readonly string[] | undefined;
-  /** Runs SQL in the SUT's database; resolves with the rows. */
-  sql<T>(text: string): Promise<T[]>;
+  /** Runs SQL in the SUT's database (that service's, when given); resolves with the rows. */
+  sql<T>(text: string, service?: 'orders' | 'payments'): Promise<T[]>;
   /** Sends a request that has no reply (e.g. `consume`). */
   send(request: SutRequest): void;
   /** Next message of this type (e.g. `consumed`). */
@@ -88,10 +88,10 @@ export async function startSut(spec: SutSpec, timeoutMs = 120_000): Promise<Sut>
     pid: child.pid!,
     url: ready.url,
     brokers: ready.brokers,
-    async sql<T>(text: string) {
+    async sql<T>(text: string, service?: 'orders' | 'payments') {
       const id = ++sqlId;
       const reply = next('sql-result', 60_000, (m) => m.type === 'sql-result' && m.id === id);
-      child.send({ type: 'sql', id, text });
+      child.send({ type: 'sql', id, text, ...(service === undefined ? {} : { service }) });
       const result = await reply;
       if (result.error !== undefined) throw new Error(`sql failed: ${result.error}\n${text}`);
       return result.rows as T[];

@@ -34,6 +34,7 @@ export type SutMessage =
   | { type: 'consumed'; count: number; firstMs: number; lastMs: number };
 
 export type SutRequest =
-  | { type: 'sql'; id: number; text: string }
+  /** `service`: run it in that service's database (the system's services may have one each). */
+  | { type: 'sql'; id: number; text: string; service?: 'orders' | 'payments' }
   | { type: 'stop' }
   | { type: 'consume'; brokers: readonly string[] };

@@ -215,6 +215,7 @@ async function terminalFigures(
   const store = latencyHistogram();
   const rows = await sut.sql<{ ms: string }>(
     `select extract(epoch from (updated_at - created_at)) * 1000 as ms from orders.orders where id like '${prefix}%' and status = 'SHIPPED'`,
+    'orders',
   );
   for (const row of rows) recordMs(store, Number(row.ms));
   return {
@@ -233,17 +234,24 @@ async function terminalFigures(
 async function integrityCheck(sut: Awaited<ReturnType<typeof startSut>>, brokers: readonly string[]) {
   const states = await sut.sql<{ status: string; payment_status: string; n: string }>(
     'select status, payment_status, count(*) as n from orders.orders group by 1, 2 order by 1, 2',
+    'orders',
   );
   const [payments] = await sut.sql<{ n: string; orders: string }>(
     'select count(*) as n, count(distinct order_id) as orders from payments.payments',
+    'payments',
   );
   // The last rows' markPublished may trail their publish by a moment.
-  let pending: { orders: string; payments: string } | undefined;
+  let pending = { orders: 0, payments: 0 };
   for (let i = 0; i < 50; i++) {
-    [pending] = await sut.sql<{ orders: string; payments: string }>(
-      'select (select count(*) from orders.outbox where published_at is null) as orders, (select count(*) from payments.outbox where published_at is null) as payments',
-    );
-    if (Number(pending!.orders) + Number(pending!.payments) === 0) break;
+    const count = async (service: 'orders' | 'payments') => {
+      const [row] = await sut.sql<{ n: string }>(
+        `select count(*) as n from ${service}.outbox where published_at is null`,
+        service,
+      );
+      return Number(row!.n);
+    };
+    pending = { orders: await count('orders'), payments: await count('payments') };
+    if (pending.orders + pending.payments === 0) break;
     await sleep(100);
   }
   const admin = new Kafka({
@@ -266,14 +274,14 @@ async function integrityCheck(sut: Awaited<ReturnType<typeof startSut>>, brokers
     total === (orders['SHIPPED/PAID'] ?? 0) &&
     Number(payments!.n) === total &&
     Number(payments!.orders) === total &&
-    Number(pending!.orders) + Number(pending!.payments) === 0 &&
+    pending.orders + pending.payments === 0 &&
     deadLettered === 0;
   return {
     ok,
     orders,
     payments: Number(payments!.n),
     ordersWithPayment: Number(payments!.orders),
-    outboxPending: { orders: Number(pending!.orders), payments: Number(pending!.payments) },
+    outboxPending: pending,
     deadLettered,
   };
 }
