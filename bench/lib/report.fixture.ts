@@ -151,8 +151,8 @@ const engine = (name: Engine): EngineResults => ({
   },
   tracing: {
     exporter: 'OTLP/HTTP protobuf to a receiver in the orchestrator',
-    createOrder: { off: 800, on: 760, costPercent: 5 },
-    processPayment: { off: 1500, on: 1450, costPercent: 3.3 },
+    createOrder: { off: 800, on: 760, runs: { off: [790, 810], on: [750, 770] }, costPercent: 5 },
+    processPayment: { off: 1500, on: 1450, runs: { off: [1500, 1500], on: [1400, 1500] }, costPercent: 3.3 },
     exportsReceived: 40,
     bytesReceived: 400_000,
     received: '40 exports (391 KiB)',

@@ -204,7 +204,8 @@ function coldStartRows(each: Each): void {
 
 function tracingRows(each: Each): void {
   const pair = (p: TracingResult['createOrder'] | undefined, unit: string) =>
-    p && `off ${p.off} → on ${p.on} ${unit}/s (${p.costPercent} % slower)`;
+    p &&
+    `off ${p.off} → on ${p.on} ${unit}/s (${Math.abs(p.costPercent)} % ${p.costPercent >= 0 ? 'slower' : 'faster'}; runs off ${p.runs.off.join(', ')}, on ${p.runs.on.join(', ')})`;
   each('tracing create-order', (e) => pair(e.tracing?.createOrder, 'req'));
   each('tracing process-payment', (e) => pair(e.tracing?.processPayment, 'events'));
   each('  tracing on', (e) => e.tracing && `OTLP/HTTP to the orchestrator, ${e.tracing.received}`);

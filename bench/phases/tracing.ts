@@ -1,8 +1,9 @@
 /**
  * Phase 5 (`--tracing`), what tracing costs (issue 11): create-order under the HTTP phase's closed-loop
- * load, and process-payment draining the messaging phase's backlog, each once with tracing off (as
- * deployed without `OTEL_*`; `OTEL_SDK_DISABLED=true` so an `OTEL_*` of the caller's shell cannot turn it on)
- * and once on: `OTEL_TRACES_EXPORTER=otlp` (OTLP/HTTP, the SDK's default protobuf encoding and batching) to a
+ * load, and process-payment draining the messaging phase's backlog, each with tracing off (as deployed
+ * without `OTEL_*`; `OTEL_SDK_DISABLED=true` so an `OTEL_*` of the caller's shell cannot turn it on) and on,
+ * in the order off, on, on, off (so a drift of the machine's load during the phase weighs on both alike), the
+ * two runs of each averaged. On: `OTEL_TRACES_EXPORTER=otlp` (OTLP/HTTP, the SDK's default protobuf encoding and batching) to a
  * throw-away receiver in the orchestrator that answers 200 to every export and counts them. Every span is
  * made, serialised and sent over loopback, as a deployment with a collector beside it would; nothing is stored.
  * create-order: both systems start together; each is measured with the other idle beside it.
@@ -18,8 +19,10 @@ import { measure } from './http.ts';
 import { drainProcessPayment, withBroker } from './messaging.ts';
 
 export interface TracingPair {
+  /** Mean of the runs with tracing off, and with it on. */
   off: number;
   on: number;
+  runs: { off: number[]; on: number[] };
   /** (off − on) ÷ off, in percent: how much slower tracing on is. */
   costPercent: number;
 }
@@ -52,9 +55,9 @@ export async function tracingPhase(o: BenchOptions, log: (line: string) => void)
     log(`tracing: create-order off ${createOrder.off} → on ${createOrder.on} req/s`);
     const drain = (env: Record<string, string>) =>
       withBroker(o, (broker) => drainProcessPayment(o, broker, env));
-    const off = await drain(OFF);
-    const onFigures = await drain(on);
-    const processPayment = pair(off.perSecond, onFigures.perSecond);
+    const drains = [];
+    for (const env of [OFF, on, on, OFF]) drains.push((await drain(env)).perSecond);
+    const processPayment = pair([drains[0]!, drains[3]!], [drains[1]!, drains[2]!]);
     log(`tracing: process-payment off ${processPayment.off} → on ${processPayment.on} events/s`);
     if (receiver.exports === 0) throw new Error('tracing on: the OTLP receiver got no export');
     return {
@@ -93,10 +96,14 @@ async function createOrderPair(
       return sut;
     };
     const [offSut, onSut] = await Promise.all([start(OFF), start(on)]);
-    log(`tracing: create-order off, then on, ${o.connections} connections, ${o.durationS} s each`);
-    const off = await measure(o, offSut, 'create-order tracing off', 't0', { idle: onSut.pid });
-    const onFigures = await measure(o, onSut, 'create-order tracing on', 't1', { idle: offSut.pid });
-    return pair(off.http.rps, onFigures.http.rps);
+    log(`tracing: create-order off, on, on, off, ${o.connections} connections, ${o.durationS} s each`);
+    const rps = [];
+    for (const [i, sut] of [offSut, onSut, onSut, offSut].entries()) {
+      const what = `create-order tracing ${sut === onSut ? 'on' : 'off'}`;
+      const other = sut === onSut ? offSut : onSut;
+      rps.push((await measure(o, sut, what, `t${i}`, { idle: other.pid })).http.rps);
+    }
+    return pair([rps[0]!, rps[3]!], [rps[1]!, rps[2]!]);
   } finally {
     for (const { sut, db } of started) {
       await sut.stop();
@@ -106,8 +113,16 @@ async function createOrderPair(
   }
 }
 
-function pair(off: number, on: number): TracingPair {
-  return { off, on, costPercent: Math.round(((off - on) / off) * 1000) / 10 };
+function pair(offRuns: number[], onRuns: number[]): TracingPair {
+  const mean = (runs: number[]) => Math.round(runs.reduce((a, b) => a + b, 0) / runs.length);
+  const off = mean(offRuns);
+  const on = mean(onRuns);
+  return {
+    off,
+    on,
+    runs: { off: offRuns, on: onRuns },
+    costPercent: Math.round(((off - on) / off) * 1000) / 10,
+  };
 }
 
 /** An OTLP/HTTP endpoint that accepts every export (200, empty body) and counts them. */
