@@ -18,6 +18,7 @@ import { parseOptions } from './lib/options.ts';
 import { childEnv } from './lib/processes.ts';
 import { fullResults } from './lib/report.fixture.ts';
 import { type BenchResults, renderTable } from './lib/report.ts';
+import { describeEventLoad, describeGetLoad } from './phases/coldstart.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,6 +84,21 @@ describe('the report', () => {
     ])
       expect(table).toContain(row);
     expect(table).toContain('10 s of closed-loop GET /orders/cold-1, 16 connections: 2100 req/s');
+  });
+
+  it("describes the cold-start RSS loads with their figures, not the template's names", () => {
+    const get = describeGetLoad(10, '/orders/cold-1', {
+      rps: 2100,
+      requests: 21_000,
+      statuses: { '2xx': 21_000 },
+    });
+    expect(get).toBe('10 s of closed-loop GET /orders/cold-1, 16 connections: 2100 req/s');
+    expect(describeGetLoad(0.5, '/orders/x', { rps: 0, requests: 4, statuses: { '4xx': 4 } })).toMatch(
+      /0 req\/s \(\{"4xx":4\}\)$/,
+    );
+    expect(describeEventLoad(10, 5000)).toBe(
+      '10 s of PaymentRequested events offered at 500/s (5000 events)',
+    );
   });
 
   it('lists failed phases by engine', () => {

@@ -156,7 +156,7 @@ export async function coldStartPhase(
         load: async (url) => {
           const r = await closedLoopGets({ url, path: orderPath, connections: 16, durationS: o.rssLoadS });
           requireAnswered('coldstart get-order RSS load', r);
-          return `${o.rssLoadS} s of closed-loop GET ${orderPath}, 16 connections: ${r.rps} req/s${r.requests > (r.statuses['2xx'] ?? 0) ? ` (${JSON.stringify(r.statuses)})` : ''}`;
+          return describeGetLoad(o.rssLoadS, orderPath, r);
         },
       });
       let pending = '';
@@ -175,7 +175,7 @@ export async function coldStartPhase(
         done: async () => observer.seen.has(pending),
         load: async () => {
           const produced = await produceFor(producer, o.rssLoadS * 1000);
-          return `${o.rssLoadS} s of PaymentRequested events offered at ${PRODUCE_RATE}/s (${produced} events)`;
+          return describeEventLoad(o.rssLoadS, produced);
         },
       });
       return {
@@ -196,6 +196,21 @@ export async function coldStartPhase(
 
 function dbEnv(db: BenchDatabase, dataDir: string): Record<string, string> {
   return db.url === undefined ? { DATA_DIR: dataDir } : { DATABASE_URL: db.url };
+}
+
+/** The RSS load of get-order, as the report prints it. */
+export function describeGetLoad(
+  seconds: number,
+  path: string,
+  r: { rps: number; requests: number; statuses: Record<string, number> },
+): string {
+  const others = r.requests > (r.statuses['2xx'] ?? 0) ? ` (${JSON.stringify(r.statuses)})` : '';
+  return `${seconds} s of closed-loop GET ${path}, 16 connections: ${r.rps} req/s${others}`;
+}
+
+/** The RSS load of process-payment, as the report prints it. */
+export function describeEventLoad(seconds: number, produced: number): string {
+  return `${seconds} s of PaymentRequested events offered at ${PRODUCE_RATE}/s (${produced} events)`;
 }
 
 /** What one function's cold starts wait for. */
