@@ -3,8 +3,9 @@
  * machine. Prints a table and writes the same figures as JSON (`bench/results/latest.json`). Options:
  * `lib/options.ts`; method and figures: README "Performance".
  *
- *     npm run bench                     full run (about 3½ minutes)
- *     npm run bench -- --quick          short phases (about 45 s)
+ *     npm run bench                     full run (PGlite)
+ *     npm run bench -- --quick          short phases (about a minute per engine)
+ *     DATABASE_URL=postgres://… npm run bench        PGlite and PostgreSQL side by side
  *     DATABASE_URL=postgres://… npm run bench -- --database postgres
  * @module
  */
@@ -13,12 +14,13 @@ import { dirname } from 'node:path';
 import { ensureInitdbDump } from '../db/postgres/pglite-initdb.ts';
 import { databaseLabel } from './lib/database.ts';
 import { loadAverage, machineInfo } from './lib/machine.ts';
-import { parseOptions } from './lib/options.ts';
-import { type BenchResults, renderTable } from './lib/report.ts';
+import { forEngine, parseOptions } from './lib/options.ts';
+import { type BenchResults, type EngineResults, type PhaseKey, renderTable } from './lib/report.ts';
 import { coldStartPhase, prepareColdStart } from './phases/coldstart.ts';
 import { e2ePhase } from './phases/e2e.ts';
 import { httpPhase } from './phases/http.ts';
 import { messagingPhase } from './phases/messaging.ts';
+import { tracingPhase } from './phases/tracing.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -32,7 +34,7 @@ const results: BenchResults = {
   machine: machineInfo(),
   config: {
     quick: options.quick,
-    database: databaseLabel(options.databaseUrl),
+    engines: options.engines.join(' + '),
     durationS: options.durationS,
     warmupS: options.warmupS,
     connections: options.connections,
@@ -40,42 +42,56 @@ const results: BenchResults = {
     messages: options.messages,
     partitions: options.partitions,
     logLevel: options.logLevel,
+    tracing: options.tracing,
     processes: 'load generator + observer in the orchestrator; each system under test in its own process',
   },
+  engines: {},
   errors: {},
-  loadAverageByPhase: {},
 };
 
-async function phase<K extends 'e2e' | 'http' | 'messaging' | 'coldStart'>(
+/**
+ * Runs one phase on one engine. A phase that throws (a failure, or a load that measured nothing: see
+ * `lib/measured.ts`) is recorded under `<engine> <phase>` in `results.errors`, and the run exits non-zero.
+ */
+async function phase<K extends PhaseKey>(
+  engine: EngineResults,
   key: K,
   enabled: boolean,
-  run: () => Promise<NonNullable<BenchResults[K]>>,
+  run: () => Promise<NonNullable<EngineResults[K]>>,
 ): Promise<void> {
   if (!enabled) return;
   // Other work on the machine bends every figure: note the load average as each phase starts.
-  results.loadAverageByPhase[key] = loadAverage();
+  engine.loadAverageByPhase[key] = loadAverage();
   try {
-    results[key] = await run();
+    engine[key] = await run();
   } catch (error) {
-    results.errors[key] = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    log(`${key} failed: ${results.errors[key]}`);
+    const label = `${engine.engine} ${key}`;
+    results.errors[label] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log(`${label} failed: ${results.errors[label]}`);
   }
 }
 
 log(`machine: ${results.machine.cores} cores, load average ${results.machine.loadAverageAtStart.join(' ')}`);
 // Every system under test starts a PGlite database from the cached initdb dump; on a machine without one, make
 // it once here rather than in several processes at the same time.
-if (options.databaseUrl === undefined) await ensureInitdbDump();
-// The cold-start phase's set-up (building the bundle, a migrated database) measures nothing: it runs beside
-// the first system's start-up, and every load waits until it is over.
-const coldStartSetUp = options.phases.includes('coldstart') ? prepareColdStart(options) : undefined;
-coldStartSetUp?.catch(() => {});
-const setUpDone = coldStartSetUp ?? Promise.resolve();
-await phase('e2e', options.phases.includes('e2e'), () => e2ePhase(options, log, setUpDone));
-await setUpDone.catch(() => {});
-await phase('http', options.phases.includes('http'), () => httpPhase(options, log));
-await phase('messaging', options.phases.includes('messaging'), () => messagingPhase(options, log));
-await phase('coldStart', coldStartSetUp !== undefined, () => coldStartPhase(options, log, coldStartSetUp));
+if (options.engines.includes('pglite')) await ensureInitdbDump();
+for (const engine of options.engines) {
+  const o = forEngine(options, engine);
+  const er: EngineResults = { engine, database: databaseLabel(o.databaseUrl), loadAverageByPhase: {} };
+  results.engines[engine] = er;
+  log(`${engine}: ${er.database}`);
+  // The cold-start phase's set-up (building the bundle, a migrated database) measures nothing: it runs beside
+  // the first system's start-up, and every load waits until it is over.
+  const coldStartSetUp = o.phases.includes('coldstart') ? prepareColdStart(o) : undefined;
+  coldStartSetUp?.catch(() => {});
+  const setUpDone = coldStartSetUp ?? Promise.resolve();
+  await phase(er, 'e2e', o.phases.includes('e2e'), () => e2ePhase(o, log, setUpDone));
+  await setUpDone.catch(() => {});
+  await phase(er, 'http', o.phases.includes('http'), () => httpPhase(o, log));
+  await phase(er, 'messaging', o.phases.includes('messaging'), () => messagingPhase(o, log));
+  await phase(er, 'coldStart', coldStartSetUp !== undefined, () => coldStartPhase(o, log, coldStartSetUp));
+  await phase(er, 'tracing', o.tracing, () => tracingPhase(o, log));
+}
 results.finishedAt = new Date().toISOString();
 results.loadAverageAtEnd = loadAverage();
 

@@ -7,9 +7,12 @@
  *   system       what `npm start -- --memory` runs: embedded broker + every function + one HTTP port
  *   functions    some functions of the manifest against an outside broker (`KAFKA_BROKERS`), like `serve <id>`
  *   bare-hono    the HTTP ceiling: one Hono route on @hono/node-server doing create-order's single insert
+ *   same-work-hono      the same route doing create-order's transaction: order row + outbox row, one commit
  *   raw-consumer the messaging ceiling: a plain kafkajs consumer doing one transaction per message
+ *   same-work-consumer  the same consumer doing process-payment's transaction: payment + inbox + outbox rows
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { Kafka, logLevel } from 'kafkajs';
 import { type RunningSystem, startSystem } from '../app/system.ts';
+import { PaymentCompleted, PaymentRequested } from '../contracts/events.ts';
 import { createOrdersStore } from '../db/orders/store.pg.ts';
 import { createPaymentsStore } from '../db/payments/store.pg.ts';
 import { openPostgres, type PgDatabase } from '../db/postgres/connect.ts';
@@ -26,6 +30,7 @@ import { startPgliteAutovacuum } from '../db/postgres/pglite-autovacuum.ts';
 import { createTestDatabase } from '../db/postgres/test-database.ts';
 import { findFunction } from '../functions/manifest.ts';
 import { startLocalBroker } from '../local/local-broker.ts';
+import { encodeEvent } from '../runtime/codec.ts';
 import { type Config, loadConfig } from '../runtime/config.ts';
 import type { AnyFunction } from '../runtime/define.ts';
 import { createLogger } from '../runtime/logger.ts';
@@ -63,8 +68,10 @@ async function stopProfiling(): Promise<void> {
   );
 }
 
-/** The database the SUT queries for the orchestrator. */
+/** The database the SUT queries for the orchestrator (`sql` without a service). */
 let database: PgDatabase | undefined;
+/** Each service's database, when the system has several (`sql` with a service). */
+let databases: Partial<Record<'orders' | 'payments', PgDatabase>> = {};
 let stop: () => Promise<void> = async () => {};
 /** `raw-consumer` with `deferConsume`: starts the consumer. */
 let consumeRequested: (brokers: readonly string[]) => void = () => {};
@@ -73,7 +80,8 @@ process.on('message', (raw: SutRequest) => {
   if (raw.type === 'sql') {
     void (async () => {
       try {
-        const result = (await database!.execute(sql.raw(raw.text))) as unknown as { rows: unknown[] };
+        const db = (raw.service === undefined ? undefined : databases[raw.service]) ?? database!;
+        const result = (await db.execute(sql.raw(raw.text))) as unknown as { rows: unknown[] };
         send({ type: 'sql-result', id: raw.id, rows: result.rows });
       } catch (error) {
         send({ type: 'sql-result', id: raw.id, error: String(error) });
@@ -133,7 +141,12 @@ async function startFunctions(): Promise<void> {
 }
 
 function useSystem(system: RunningSystem, after: () => Promise<void>): void {
-  database = ((system.stores.orders ?? system.stores.payments) as unknown as { db: PgDatabase }).db;
+  const dbOf = (service: string) => (system.stores[service] as unknown as { db: PgDatabase } | undefined)?.db;
+  databases = {
+    ...(dbOf('orders') === undefined ? {} : { orders: dbOf('orders') }),
+    ...(dbOf('payments') === undefined ? {} : { payments: dbOf('payments') }),
+  };
+  database = databases.orders ?? databases.payments;
   stop = async () => {
     await system.stop();
     await after();
@@ -179,30 +192,39 @@ async function openMigrated(
 }
 
 /**
- * The HTTP ceiling: parse the JSON body, one INSERT of the same order row create-order writes (the SQL drizzle
- * generates for `insertOrder`), answer 201 with JSON. No validation, transaction, outbox, logging or ids.
+ * The HTTP ceilings, on the same route and server: parse the JSON body, then
+ * - bare (`sameWork` false): one INSERT of the order row create-order writes (the SQL drizzle generates for
+ *   `insertOrder`), no transaction;
+ * - same work (`sameWork` true): create-order's transaction — that INSERT and, for a new order, its outbox row
+ *   (the PaymentRequested event encoded as the runtime encodes it), one commit;
+ * answer 201 with JSON. No validation, logging, idempotency keys, relay or runtime.
  */
-async function startBareHono(): Promise<void> {
+async function startHonoCeiling(sameWork: boolean): Promise<void> {
   const conn = await openMigrated('orders');
-  const insert = (values: unknown[]) =>
-    conn.db.execute(
+  const insertOrder = (db: PgDatabase, id: string, minor: bigint, now: Date) =>
+    db.execute(
       sql`insert into "orders"."orders" ("id", "amount_minor", "currency", "status", "payment_status", "failure_reason", "created_at", "updated_at")
-          values (${values[0]}, ${values[1]}, ${values[2]}, 'PENDING', 'NOT_PAID', null, ${values[3]}, ${values[3]})
+          values (${id}, ${minor}, 'USD', 'PENDING', 'NOT_PAID', null, ${now}, ${now})
           on conflict ("id") do nothing returning *`,
-    );
+    ) as unknown as Promise<{ rows: unknown[] }>;
   const app = new Hono();
   app.post('/orders', async (c) => {
     const body = (await c.req.json()) as { orderId: string; amount: number };
     const now = new Date();
-    const result = (await insert([
-      body.orderId,
-      BigInt(Math.round(body.amount * 100)),
-      'USD',
-      now,
-    ])) as unknown as {
-      rows: unknown[];
-    };
-    return c.json({ status: 'success', orderId: body.orderId, created: result.rows.length }, 201);
+    const minor = BigInt(Math.round(body.amount * 100));
+    const created = sameWork
+      ? await conn.db.transaction(async (tx) => {
+          const result = await insertOrder(tx as unknown as PgDatabase, body.orderId, minor, now);
+          if (result.rows.length === 0) return 0;
+          const event = PaymentRequested.create(
+            { orderId: body.orderId, amount: decimal(minor), currency: 'USD' },
+            { time: now },
+          );
+          await insertOutbox(tx as unknown as PgDatabase, 'orders', encodeEvent(event));
+          return 1;
+        })
+      : (await insertOrder(conn.db, body.orderId, minor, now)).rows.length;
+    return c.json({ status: 'success', orderId: body.orderId, created }, 201);
   });
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -216,11 +238,33 @@ async function startBareHono(): Promise<void> {
   send({ type: 'ready', url: `http://127.0.0.1:${address.port}` });
 }
 
+/** An outbox row as `appendOutbox` writes it (the relay's other columns keep their defaults). */
+function insertOutbox(
+  db: PgDatabase,
+  schema: 'orders' | 'payments',
+  record: ReturnType<typeof encodeEvent>,
+): Promise<unknown> {
+  return db.execute(
+    sql`insert into ${sql.identifier(schema)}."outbox" ("event_id", "topic", "key", "value", "headers")
+        values (${record.eventId}, ${record.topic}, ${record.key}, ${record.value}, ${JSON.stringify(record.headers)}::jsonb)`,
+  );
+}
+
+/** Minor units of a 2-digit currency as the events' decimal string (5000n → "50.00"). */
+function decimal(minor: bigint): string {
+  return `${minor / 100n}.${String(minor % 100n).padStart(2, '0')}`;
+}
+
 /**
- * The messaging ceiling: kafkajs `eachMessage` on `payment-requests`, JSON.parse, one transaction inserting
- * the payment row process-payment would insert; kafkajs' default commits. No inbox, outbox, validation or logs.
+ * The messaging ceilings: kafkajs `eachMessage` on `payment-requests` (one message at a time per partition,
+ * `partitionsConsumedConcurrently` 1 unless the spec says otherwise; kafkajs' default offset commits, once
+ * after each fetched batch), JSON.parse, then one transaction per message:
+ * - bare (`sameWork` false): the payment row process-payment would insert;
+ * - same work (`sameWork` true): process-payment's transaction — the inbox row (consumer `payments`, the
+ *   event id; a repeat is skipped), the payment row, and its PaymentCompleted outbox row, one commit.
+ * No validation, logs, attempt records, retries, dead-lettering, relay or runtime.
  */
-async function startRawConsumer(): Promise<void> {
+async function startConsumerCeiling(sameWork: boolean): Promise<void> {
   const conn = await openMigrated('payments');
   let consumer: ReturnType<Kafka['consumer']> | undefined;
   stop = async () => {
@@ -229,7 +273,7 @@ async function startRawConsumer(): Promise<void> {
   };
   const consume = async (brokers: readonly string[]) => {
     const kafka = new Kafka({ brokers: [...brokers], clientId: 'bench-raw', logLevel: logLevel.NOTHING });
-    consumer = kafka.consumer({ groupId: 'bench-raw-payments' });
+    consumer = kafka.consumer({ groupId: sameWork ? 'bench-same-work-payments' : 'bench-raw-payments' });
     await consumer.connect();
     await consumer.subscribe({ topic: 'payment-requests', fromBeginning: true });
     let count = 0;
@@ -249,14 +293,33 @@ async function startRawConsumer(): Promise<void> {
           first = wallMs();
           if (spec.limitMs !== undefined) setTimeout(report, spec.limitMs).unref();
         }
-        const event = JSON.parse(message.value!.toString()) as { data: { orderId: string; amount: string } };
+        const event = JSON.parse(message.value!.toString()) as {
+          id: string;
+          data: { orderId: string; amount: string };
+        };
         const minor = BigInt(event.data.amount.replace('.', ''));
         await conn.db.transaction(async (tx) => {
-          await tx.execute(
+          const db = tx as unknown as PgDatabase;
+          if (sameWork) {
+            const fresh = (await db.execute(
+              sql`insert into "payments"."inbox" ("consumer", "event_id") values ('payments', ${event.id})
+                  on conflict ("consumer", "event_id") do nothing returning "consumer"`,
+            )) as unknown as { rows: unknown[] };
+            if (fresh.rows.length === 0) return;
+          }
+          const paymentId = randomUUID();
+          const now = new Date();
+          const inserted = (await db.execute(
             sql`insert into "payments"."payments" ("id", "order_id", "amount_minor", "currency", "status", "failure_reason", "provider_ref", "created_at")
-                values (gen_random_uuid(), ${event.data.orderId}, ${minor}, 'USD', 'COMPLETED', null, null, now())
+                values (${paymentId}, ${event.data.orderId}, ${minor}, 'USD', 'COMPLETED', null, null, ${now})
                 on conflict ("order_id") do nothing returning *`,
+          )) as unknown as { rows: unknown[] };
+          if (!sameWork || inserted.rows.length === 0) return;
+          const completed = PaymentCompleted.create(
+            { orderId: event.data.orderId, paymentId, amount: event.data.amount, currency: 'USD' },
+            { time: now },
           );
+          await insertOutbox(db, 'payments', encodeEvent(completed));
         });
         count += 1;
         last = wallMs();
@@ -286,8 +349,10 @@ function fail(message: string): never {
 const starters: Record<SutSpec['mode'], () => Promise<void>> = {
   system: startAllInOne,
   functions: startFunctions,
-  'bare-hono': startBareHono,
-  'raw-consumer': startRawConsumer,
+  'bare-hono': () => startHonoCeiling(false),
+  'same-work-hono': () => startHonoCeiling(true),
+  'raw-consumer': () => startConsumerCeiling(false),
+  'same-work-consumer': () => startConsumerCeiling(true),
 };
 
 starters[spec.mode]().catch((error: unknown) => {

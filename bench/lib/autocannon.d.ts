@@ -20,6 +20,8 @@ declare module 'autocannon' {
       headers?: Record<string, string>;
       body?: string;
       requests?: Request[];
+      /** How often (ms) autocannon samples its counters and checks whether the run is over (default 1000). */
+      sampleInt?: number;
     }
     interface Histogram {
       average: number;

@@ -15,8 +15,9 @@ import { type LatencySummary, latencyHistogram, recordMs, summarize } from './hi
 import { wallMs } from './time.ts';
 
 export interface ClosedLoopResult {
+  /** Responses of any status. */
   requests: number;
-  /** Responses per second over the run. */
+  /** 2xx responses per second over the run (what a load measured). */
   rps: number;
   statuses: Record<string, number>;
   errors: number;
@@ -48,6 +49,7 @@ export async function closedLoopPosts(options: {
     url: options.url,
     connections: options.connections,
     duration: options.durationS,
+    sampleInt: SAMPLE_MS,
     pipelining: 1,
     requests: [
       {
@@ -66,7 +68,64 @@ export async function closedLoopPosts(options: {
       },
     ],
   });
+  // The settling request is an order like the others (the end-to-end phase waits for it to ship too).
+  const id = `${options.idPrefix}-settle`;
+  sentAt.set(id, wallMs());
+  const body = `{"orderId":"${id}","amount":${options.amount}}`;
+  if ((await settle(new URL(options.path, options.url), 'POST', body)) === 201) created.add(id);
   return { ...toResult(result), sentAt, created };
+}
+
+/**
+ * autocannon ends a run by closing its sockets with requests still in flight. The server still does the work
+ * of those it has read (create-order commits them), so without waiting a short load leaves a backlog that
+ * the next load pays for: on a loaded machine here create-order's backlog from one 0.5 s warm-up took longer
+ * than the whole 1 s load after it, which then got no answer at all (`create-order → 0 req/s`). After each
+ * run one more request is sent, alone, and its answer awaited (at most 120 s): behind the abandoned ones on
+ * PGlite's single connection, or at least after the server caught up. Resolves with its status (0: none).
+ */
+function settle(target: URL, method: 'GET' | 'POST', body?: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      target,
+      {
+        method,
+        agent: false,
+        timeout: 120_000,
+        headers:
+          body === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+
+/**
+ * The warm-up before a measured closed loop: `durationS` of closed-loop POSTs, repeated until at least
+ * `minAnswers` 2xx answers came back (at most `capS`). A warm-up by time alone can end before a freshly
+ * started system answered anything (its first requests compile and plan everything; on a loaded 2-core machine
+ * that took longer than a 0.5 s warm-up), and the measured load after it then caught that start instead of
+ * the steady state. Returns the ids of the orders it created.
+ */
+export async function warmUp(
+  options: Parameters<typeof closedLoopPosts>[0] & { minAnswers: number; capS?: number },
+): Promise<Set<string>> {
+  const { minAnswers, capS = 60, ...load } = options;
+  const deadline = Date.now() + capS * 1000;
+  const created = new Set<string>();
+  for (let round = 0; created.size < minAnswers && Date.now() < deadline; round++) {
+    const r = await closedLoopPosts({ ...load, idPrefix: `${load.idPrefix}${round}` });
+    for (const id of r.created) created.add(id);
+  }
+  return created;
 }
 
 /** Closed-loop GETs of one path (the get-order load of the cold-start phase). */
@@ -76,25 +135,37 @@ export async function closedLoopGets(options: {
   connections: number;
   durationS: number;
 }) {
-  return toResult(
-    await autocannon({
-      url: options.url + options.path,
-      connections: options.connections,
-      duration: options.durationS,
-    }),
-  );
+  const result = await autocannon({
+    url: options.url + options.path,
+    connections: options.connections,
+    duration: options.durationS,
+    sampleInt: SAMPLE_MS,
+  });
+  await settle(new URL(options.path, options.url), 'GET');
+  return toResult(result);
 }
+
+/**
+ * autocannon ends a run only at its next sample after `duration`, and its `requests.total` adds up the
+ * per-sample counters: with the default 1 s sample a 0.3 s warm-up ran a whole second, and a 1 s load whose
+ * stop timer fired before the first sample counted only what was answered in that first second (0 when the
+ * first answers took longer: `create-order → 0 req/s`). Sampling every 100 ms ends a run within 100 ms of its
+ * duration; the rate is then taken from the status counters (every response, not sampled) over autocannon's
+ * own measured duration.
+ */
+const SAMPLE_MS = 100;
 
 function toResult(r: autocannon.Result): ClosedLoopResult {
   const statuses: Record<string, number> = {};
+  let completed = 0;
   for (const key of ['1xx', '2xx', '3xx', '4xx', '5xx'] as const) {
     const n = (r as unknown as Record<string, number>)[key];
     if (n) statuses[key] = n;
+    completed += n ?? 0;
   }
-  const completed = r.requests.total;
   return {
     requests: completed,
-    rps: Math.round(completed / r.duration),
+    rps: Math.round((statuses['2xx'] ?? 0) / r.duration),
     statuses,
     errors: r.errors + r.timeouts,
     latency: {

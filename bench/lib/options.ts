@@ -3,7 +3,7 @@
  *
  *   --quick                  short phases, one cold start each (about 45 s on this 2-core VM)
  *   --duration <s>           length of each measured load (default 10; quick 1)
- *   --warmup <s>             load before measuring (default 3; quick 0.3)
+ *   --warmup <s>             load before measuring (default 3; quick 0.5)
  *   --connections <n>        closed-loop HTTP clients (default 32)
  *   --open-fraction <f,…>    open-loop rates as fractions of the closed loop's terminal rate (default 0.5,0.25; quick 0.5)
  *   --open-rate <n>          fixed open-loop rate instead (orders/s)
@@ -11,7 +11,11 @@
  *   --messaging-limit <s>    longest each consumer of the messaging phase drains (default 60; quick 10)
  *   --cold-starts <n>        cold starts per function (default 5; quick 1)
  *   --rss-load <s>           load before reading RSS (default 10; quick 0.5)
- *   --database <pglite|postgres>  default pglite; postgres uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
+ *   --database <pglite|postgres|both>  default both when DATABASE_URL is set, else pglite; postgres uses
+ *                           DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test). Both: every phase
+ *                           on PGlite, then on PostgreSQL, one table with the two side by side
+ *   --tracing                also run create-order and process-payment with tracing on (OTLP/HTTP to a
+ *                           throw-away receiver in the orchestrator) beside the same loads with it off
  *   --phases <list>          e2e,http,messaging,coldstart (default all)
  *   --partitions <n>         TOPIC_PARTITIONS (default 3)
  *   --log-level <level>      LOG_LEVEL of the systems under test (default info, as deployed; output discarded)
@@ -23,6 +27,8 @@ import { parseArgs } from 'node:util';
 
 export const PHASES = ['e2e', 'http', 'messaging', 'coldstart'] as const;
 export type Phase = (typeof PHASES)[number];
+export const ENGINES = ['pglite', 'postgres'] as const;
+export type Engine = (typeof ENGINES)[number];
 
 export interface BenchOptions {
   quick: boolean;
@@ -35,9 +41,16 @@ export interface BenchOptions {
   messagingLimitS: number;
   coldStarts: number;
   rssLoadS: number;
-  database: 'pglite' | 'postgres';
-  /** PostgreSQL server (admin URL) when `database` is postgres. */
+  /** The engines to run every phase on, in order. */
+  engines: Engine[];
+  /** PostgreSQL server (admin URL) when `engines` has postgres. */
+  postgresUrl: string | undefined;
+  /**
+   * The PostgreSQL server of the engine being run (undefined = PGlite): the phases read this one;
+   * {@link forEngine} sets it.
+   */
   databaseUrl: string | undefined;
+  tracing: boolean;
   phases: Phase[];
   partitions: number;
   logLevel: string;
@@ -62,6 +75,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
       'cold-starts': { type: 'string' },
       'rss-load': { type: 'string' },
       database: { type: 'string' },
+      tracing: { type: 'boolean', default: false },
       phases: { type: 'string' },
       partitions: { type: 'string' },
       'log-level': { type: 'string' },
@@ -76,16 +90,19 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${raw}`);
     return n;
   };
-  const database = (values.database ??
-    (env.DATABASE_URL ? 'postgres' : 'pglite')) as BenchOptions['database'];
-  if (database !== 'pglite' && database !== 'postgres')
-    throw new Error('--database must be pglite or postgres');
+  const database = values.database ?? (env.DATABASE_URL ? 'both' : 'pglite');
+  if (database !== 'pglite' && database !== 'postgres' && database !== 'both')
+    throw new Error('--database must be pglite, postgres or both');
+  const engines: Engine[] = database === 'both' ? [...ENGINES] : [database];
+  const postgresUrl = engines.includes('postgres')
+    ? (env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
+    : undefined;
   const phases = (values.phases ?? PHASES.join(',')).split(',').map((p) => p.trim()) as Phase[];
   for (const phase of phases) if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}`);
   return {
     quick,
     durationS: num('duration', values.duration, quick ? 1 : 10),
-    warmupS: num('warmup', values.warmup, quick ? 0.3 : 3),
+    warmupS: num('warmup', values.warmup, quick ? 0.5 : 3),
     connections: num('connections', values.connections, 32),
     openFractions: (values['open-fraction'] ?? (quick ? '0.5' : '0.5,0.25'))
       .split(',')
@@ -95,9 +112,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     messagingLimitS: num('messaging-limit', values['messaging-limit'], quick ? 10 : 60),
     coldStarts: num('cold-starts', values['cold-starts'], quick ? 1 : 5),
     rssLoadS: num('rss-load', values['rss-load'], quick ? 0.5 : 10),
-    database,
-    databaseUrl:
-      database === 'postgres' ? (env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test') : undefined,
+    engines,
+    postgresUrl,
+    databaseUrl: engines[0] === 'postgres' ? postgresUrl : undefined,
+    tracing: values.tracing ?? false,
     phases,
     partitions: num('partitions', values.partitions, Number(env.TOPIC_PARTITIONS ?? 3)),
     logLevel: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
@@ -105,4 +123,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     out: values.out ?? 'bench/results/latest.json',
     drainTimeoutS: quick ? 60 : 180,
   };
+}
+
+/** The options with `databaseUrl` set for one engine (what every phase reads). */
+export function forEngine(o: BenchOptions, engine: Engine): BenchOptions {
+  return { ...o, databaseUrl: engine === 'postgres' ? o.postgresUrl : undefined };
 }

@@ -15,8 +15,8 @@ export interface Sut {
   readonly pid: number;
   readonly url: string | undefined;
   readonly brokers: readonly string[] | undefined;
-  /** Runs SQL in the SUT's database; resolves with the rows. */
-  sql<T>(text: string): Promise<T[]>;
+  /** Runs SQL in the SUT's database (that service's, when given); resolves with the rows. */
+  sql<T>(text: string, service?: 'orders' | 'payments'): Promise<T[]>;
   /** Sends a request that has no reply (e.g. `consume`). */
   send(request: SutRequest): void;
   /** Next message of this type (e.g. `consumed`). */
@@ -24,12 +24,25 @@ export interface Sut {
   stop(): Promise<void>;
 }
 
+/** Variables that choose a database: a child gets only the ones the bench sets for the engine it runs. */
+const DATABASE_VARIABLES = ['DATABASE_URL', 'ORDERS_DATABASE_URL', 'PAYMENTS_DATABASE_URL', 'DATA_DIR'];
+
+/**
+ * The environment of a child process: the orchestrator's without its database variables (with
+ * `DATABASE_URL` set for the PostgreSQL engine, a PGlite child would otherwise use that server), plus `extra`.
+ */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of DATABASE_VARIABLES) delete env[name];
+  return { ...env, ...extra };
+}
+
 /** Starts `bench/sut.ts` with `spec` and waits until it reports ready. */
 export async function startSut(spec: SutSpec, timeoutMs = 120_000): Promise<Sut> {
   // BENCH_PROFILE_DIR=<dir>: each system under test writes a CPU profile there (see bench/sut.ts).
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/sut.ts')], {
     cwd: ROOT,
-    env: { ...process.env, BENCH_SUT: JSON.stringify(spec), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env: childEnv({ ...spec.env, BENCH_SUT: JSON.stringify(spec), KAFKAJS_NO_PARTITIONER_WARNING: '1' }),
     // stdout (the JSON log lines) goes to /dev/null: written like in production, read by nobody.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -75,10 +88,10 @@ export async function startSut(spec: SutSpec, timeoutMs = 120_000): Promise<Sut>
     pid: child.pid!,
     url: ready.url,
     brokers: ready.brokers,
-    async sql<T>(text: string) {
+    async sql<T>(text: string, service?: 'orders' | 'payments') {
       const id = ++sqlId;
       const reply = next('sql-result', 60_000, (m) => m.type === 'sql-result' && m.id === id);
-      child.send({ type: 'sql', id, text });
+      child.send({ type: 'sql', id, text, ...(service === undefined ? {} : { service }) });
       const result = await reply;
       if (result.error !== undefined) throw new Error(`sql failed: ${result.error}\n${text}`);
       return result.rows as T[];

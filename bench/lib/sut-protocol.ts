@@ -5,22 +5,24 @@
 
 /** How to start a system under test. */
 export interface SutSpec {
-  mode: 'system' | 'functions' | 'bare-hono' | 'raw-consumer';
+  mode: 'system' | 'functions' | 'bare-hono' | 'same-work-hono' | 'raw-consumer' | 'same-work-consumer';
   /** Function ids (`system`: default all; `functions`: required). */
   functions?: readonly string[];
-  /** Outside broker (`functions`, `raw-consumer`). */
+  /** Outside broker (`functions`, `raw-consumer`/`same-work-consumer`). */
   brokers?: readonly string[];
   /** PostgreSQL server database; absent = PGlite in memory. */
   databaseUrl?: string;
   logLevel: string;
   partitions: number;
-  /** `raw-consumer`: report `consumed` when this many messages are done. */
+  /** Extra environment of the process (e.g. `OTEL_*` to turn tracing on); the orchestrator's is inherited. */
+  env?: Record<string, string>;
+  /** `raw-consumer`/`same-work-consumer`: report `consumed` when this many messages are done. */
   expectedMessages?: number;
-  /** `raw-consumer`: report `consumed` (with what is done) at the latest this long after the first message. */
+  /** `raw-consumer`/`same-work-consumer`: report `consumed` (with what is done) at the latest this long after the first message. */
   limitMs?: number;
   partitionsConsumedConcurrently?: number;
   /**
-   * `raw-consumer`: get ready (database open) without a broker, and start consuming on a `consume`
+   * `raw-consumer`/`same-work-consumer`: get ready (database open) without a broker, and start consuming on a `consume`
    * request, so that start-up can overlap the orchestrator's own set-up.
    */
   deferConsume?: boolean;
@@ -32,6 +34,7 @@ export type SutMessage =
   | { type: 'consumed'; count: number; firstMs: number; lastMs: number };
 
 export type SutRequest =
-  | { type: 'sql'; id: number; text: string }
+  /** `service`: run it in that service's database (the system's services may have one each). */
+  | { type: 'sql'; id: number; text: string; service?: 'orders' | 'payments' }
   | { type: 'stop' }
   | { type: 'consume'; brokers: readonly string[] };

@@ -1,10 +1,16 @@
 /**
  * Phase 4, cold start and memory of the deployable bundle: `node main.js serve get-order` and
  * `node main.js serve process-payment` against a broker in another process and an already migrated database
- * (PGlite: a copy of a migrated data directory per start; or a PostgreSQL server). Cold start = from spawn to
- * the first 200 from `/healthz` (served once stores are open, topics checked, relays and consumers started).
- * Then, on the last start, RSS at that moment and after `--rss-load` seconds of load: get-order under
- * closed-loop GETs of one order, process-payment draining PaymentRequested events produced meanwhile.
+ * (PGlite: a copy of a migrated data directory per start; or a scratch database on the PostgreSQL server,
+ * migrated in set-up by the bundle's `migrate` job: migrations are not part of the measured start).
+ * Cold start = from spawn to the first piece of real work:
+ * - get-order: the first 200 on its real route, `GET /orders/<id>` of an order written in set-up;
+ * - process-payment: the first event handled — one PaymentRequested is put on the topic before the spawn, and
+ *   the start ends when its PaymentCompleted reaches an observer in the orchestrator (so it includes the
+ *   relay's publish and one fetch: an upper bound).
+ * Beside it, the first 200 from `/healthz` (stores open, topics checked, relays and consumers started). Then,
+ * on the last start, RSS at that moment and after `--rss-load` seconds of load: get-order under closed-loop
+ * GETs of that order, process-payment draining PaymentRequested events produced meanwhile.
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -14,7 +20,7 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { PaymentRequested } from '../../contracts/events.ts';
 import { createOrdersStore } from '../../db/orders/store.pg.ts';
 import { createPaymentsStore } from '../../db/payments/store.pg.ts';
@@ -24,13 +30,21 @@ import { encodeEvent } from '../../runtime/codec.ts';
 import { type Bundle, ensureBundle } from '../lib/bundle.ts';
 import { type BenchDatabase, benchDatabase } from '../lib/database.ts';
 import { closedLoopGets } from '../lib/load.ts';
+import { NothingMeasuredError, requireAnswered } from '../lib/measured.ts';
+import { startObserver } from '../lib/observer.ts';
 import type { BenchOptions } from '../lib/options.ts';
-import { type BrokerProcess, ROOT, rssMiB, startBrokerProcess } from '../lib/processes.ts';
+import { childEnv, ROOT, rssMiB, startBrokerProcess } from '../lib/processes.ts';
 import { sleep, wallMs } from '../lib/time.ts';
 
 export interface ColdStartFigures {
+  /** What ended each start (the first real work). */
+  first: string;
+  /** Spawn → first real work, per start. */
   runsMs: number[];
   medianMs: number;
+  /** Spawn → first 200 from `/healthz`, per start. */
+  healthzRunsMs: number[];
+  healthzMedianMs: number;
   rssAtReadyMiB: number | undefined;
   rssAfterLoadMiB: number | undefined;
   load: string;
@@ -120,34 +134,60 @@ export async function coldStartPhase(
       TOPIC_PARTITIONS: String(o.partitions),
     };
 
-    const getOrder = await coldStarts(o, bundle.main, 'get-order', base, db, template, log, async (url) => {
-      const _r = await closedLoopGets({
-        url,
-        path: `/orders/$SEED_ORDER`,
-        connections: 16,
-        durationS: o.rssLoadS,
-      });
-      return `$o.rssLoadSs of closed-loop GET /orders/:id, 16 connections: $r.rpsreq/s`;
+    const kafka = new Kafka({ brokers: broker.brokers, clientId: 'bench-cold', logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: ['payment-requests', 'payment-completed', 'payment-failed'].map((topic) => ({
+        topic,
+        numPartitions: o.partitions,
+      })),
     });
-    const processPayment = await coldStarts(
-      o,
-      bundle.main,
-      'process-payment',
-      base,
-      db,
-      template,
-      log,
-      async () => {
-        const produced = await produceFor(broker, o.rssLoadS * 1000);
-        return `$o.rssLoadSs of PaymentRequested events offered at $PRODUCE_RATE/s (${produced} events)`;
-      },
-    );
-    return {
-      bundle: bundle.main,
-      database: o.databaseUrl === undefined ? 'PGlite data directory' : 'PostgreSQL server',
-      getOrder,
-      processPayment,
-    };
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const observer = await startObserver(broker.brokers, ['payment-completed', 'payment-failed']);
+    try {
+      const orderPath = `/orders/${SEED_ORDER}`;
+      const getOrder = await coldStarts(o, bundle.main, 'get-order', base, db, template, log, {
+        first: `200 on GET ${orderPath}`,
+        before: async () => {},
+        done: (url) => httpOk(`${url}${orderPath}`),
+        load: async (url) => {
+          const r = await closedLoopGets({ url, path: orderPath, connections: 16, durationS: o.rssLoadS });
+          requireAnswered('coldstart get-order RSS load', r);
+          return describeGetLoad(o.rssLoadS, orderPath, r);
+        },
+      });
+      let pending = '';
+      const processPayment = await coldStarts(o, bundle.main, 'process-payment', base, db, template, log, {
+        first: 'its PaymentCompleted seen (event pre-loaded)',
+        before: async (run) => {
+          pending = `cold-pay-${run}-${Date.now()}`;
+          const record = encodeEvent(
+            PaymentRequested.create({ orderId: pending, amount: '50.00', currency: 'USD' }),
+          );
+          await producer.send({
+            topic: 'payment-requests',
+            messages: [{ key: record.key, value: record.value, headers: record.headers }],
+          });
+        },
+        done: async () => observer.seen.has(pending),
+        load: async () => {
+          const produced = await produceFor(producer, o.rssLoadS * 1000);
+          return describeEventLoad(o.rssLoadS, produced);
+        },
+      });
+      return {
+        bundle: bundle.main,
+        database: o.databaseUrl === undefined ? 'PGlite data directory' : 'PostgreSQL server',
+        getOrder,
+        processPayment,
+      };
+    } finally {
+      await observer.stop().catch(() => {});
+      await producer.disconnect();
+    }
   } finally {
     await prepared.dispose();
     await broker.stop();
@@ -158,6 +198,33 @@ function dbEnv(db: BenchDatabase, dataDir: string): Record<string, string> {
   return db.url === undefined ? { DATA_DIR: dataDir } : { DATABASE_URL: db.url };
 }
 
+/** The RSS load of get-order, as the report prints it. */
+export function describeGetLoad(
+  seconds: number,
+  path: string,
+  r: { rps: number; requests: number; statuses: Record<string, number> },
+): string {
+  const others = r.requests > (r.statuses['2xx'] ?? 0) ? ` (${JSON.stringify(r.statuses)})` : '';
+  return `${seconds} s of closed-loop GET ${path}, 16 connections: ${r.rps} req/s${others}`;
+}
+
+/** The RSS load of process-payment, as the report prints it. */
+export function describeEventLoad(seconds: number, produced: number): string {
+  return `${seconds} s of PaymentRequested events offered at ${PRODUCE_RATE}/s (${produced} events)`;
+}
+
+/** What one function's cold starts wait for. */
+interface StartProbe {
+  /** What ends a start, for the report. */
+  first: string;
+  /** Before each spawn (e.g. pre-load the event it will handle). */
+  before(run: number): Promise<void>;
+  /** True once the first real work is done. */
+  done(url: string): Promise<boolean>;
+  /** The load of the last start's RSS reading; returns its description. */
+  load(url: string): Promise<string>;
+}
+
 async function coldStarts(
   o: BenchOptions,
   main: string,
@@ -166,9 +233,10 @@ async function coldStarts(
   db: BenchDatabase,
   template: string,
   log: (line: string) => void,
-  load: (url: string) => Promise<string>,
+  probe: StartProbe,
 ): Promise<ColdStartFigures> {
   const runsMs: number[] = [];
+  const healthzRunsMs: number[] = [];
   let rssAtReadyMiB: number | undefined;
   let rssAfterLoadMiB: number | undefined;
   let loadText = '';
@@ -177,17 +245,19 @@ async function coldStarts(
     if (db.url === undefined) cpSync(template, dataDir, { recursive: true });
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    await probe.before(run);
     const started = wallMs();
     const child = spawn(process.execPath, [main, 'serve', id], {
-      env: { ...process.env, ...base, ...dbEnv(db, dataDir), PORT: String(port), HOST: '127.0.0.1' },
+      env: childEnv({ ...base, ...dbEnv(db, dataDir), PORT: String(port), HOST: '127.0.0.1' }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     try {
-      await firstHealthy(url, child);
-      runsMs.push(Math.round(wallMs() - started));
+      const times = await firstWork(url, child, probe);
+      runsMs.push(Math.round(times.doneAt - started));
+      healthzRunsMs.push(Math.round(times.healthyAt - started));
       if (run === o.coldStarts) {
         rssAtReadyMiB = rssMiB(child.pid!);
-        loadText = await load(url);
+        loadText = await probe.load(url);
         rssAfterLoadMiB = rssMiB(child.pid!);
       }
     } finally {
@@ -197,33 +267,57 @@ async function coldStarts(
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
-  const sorted = [...runsMs].sort((a, b) => a - b);
-  log(`coldstart: ${id} → ${sorted.join(', ')} ms; RSS ${rssAtReadyMiB} → ${rssAfterLoadMiB} MiB`);
+  const median = (runs: number[]) => [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+  log(
+    `coldstart: ${id} → ${runsMs.join(', ')} ms to ${probe.first} (/healthz ${healthzRunsMs.join(', ')} ms); RSS ${rssAtReadyMiB} → ${rssAfterLoadMiB} MiB`,
+  );
   return {
+    first: probe.first,
     runsMs,
-    medianMs: sorted[Math.floor(sorted.length / 2)]!,
+    medianMs: median(runsMs),
+    healthzRunsMs,
+    healthzMedianMs: median(healthzRunsMs),
     rssAtReadyMiB,
     rssAfterLoadMiB,
     load: loadText,
   };
 }
 
-async function firstHealthy(url: string, child: ChildProcess): Promise<void> {
+/** Polls every 5 ms until both the first real work is done and `/healthz` answered 200; their wall times. */
+async function firstWork(
+  url: string,
+  child: ChildProcess,
+  probe: StartProbe,
+): Promise<{ doneAt: number; healthyAt: number }> {
   const deadline = Date.now() + 120_000;
+  let doneAt: number | undefined;
+  let healthyAt: number | undefined;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`process exited (${child.exitCode}) before /healthz answered`);
-    const status = await new Promise<number>((resolve) => {
-      const req = get(`${url}/healthz`, { agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', () => resolve(0));
-    });
-    if (status === 200) return;
+    if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before ${probe.first}`);
+    const [done, healthy] = await Promise.all([
+      doneAt === undefined ? probe.done(url) : true,
+      healthyAt === undefined ? httpOk(`${url}/healthz`) : true,
+    ]);
+    const now = wallMs();
+    if (done && doneAt === undefined) doneAt = now;
+    if (healthy && healthyAt === undefined) healthyAt = now;
+    if (doneAt !== undefined && healthyAt !== undefined) return { doneAt, healthyAt };
     await sleep(5);
   }
-  throw new Error('no 200 from /healthz within 120 s');
+  throw new NothingMeasuredError(
+    `no ${doneAt === undefined ? probe.first : '200 from /healthz'} within 120 s of the spawn`,
+  );
+}
+
+/** True when a GET of `url` answers 200 (connection refused and other errors: false). */
+function httpOk(url: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const req = get(url, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+  });
 }
 
 /** SIGTERM (the graceful stop: consumers leave their groups), SIGKILL after 15 s; or SIGKILL at once. */
@@ -239,7 +333,7 @@ async function terminate(child: ChildProcess, kill: boolean): Promise<void> {
 function runToEnd(main: string, args: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [main, ...args], {
-      env: { ...process.env, ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.once('exit', (code) =>
@@ -279,14 +373,7 @@ async function prepareDatabase(main: string, db: BenchDatabase, template: string
   cpSync(orders, join(template, 'payments'), { recursive: true });
 }
 
-async function produceFor(broker: BrokerProcess, ms: number): Promise<number> {
-  const kafka = new Kafka({
-    brokers: broker.brokers,
-    clientId: 'bench-cold-load',
-    logLevel: logLevel.NOTHING,
-  });
-  const producer = kafka.producer();
-  await producer.connect();
+async function produceFor(producer: Producer, ms: number): Promise<number> {
   const start = Date.now();
   let n = 0;
   while (Date.now() < start + ms) {
@@ -300,7 +387,6 @@ async function produceFor(broker: BrokerProcess, ms: number): Promise<number> {
     await producer.send({ topic: 'payment-requests', messages });
     await sleep(Math.max(0, start + (n / PRODUCE_RATE) * 1000 - Date.now()));
   }
-  await producer.disconnect();
   return n;
 }
 

@@ -12,7 +12,15 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { benchDatabase } from '../lib/database.ts';
 import { type LatencySummary, latencyHistogram, recordMs, summarize } from '../lib/histogram.ts';
-import { type ClosedLoopResult, closedLoopPosts, type OrderLoad, openLoopPosts } from '../lib/load.ts';
+import { HOP_TOPICS, type HopFigures, hopFigures, readTopics } from '../lib/hops.ts';
+import {
+  type ClosedLoopResult,
+  closedLoopPosts,
+  type OrderLoad,
+  openLoopPosts,
+  warmUp,
+} from '../lib/load.ts';
+import { NothingMeasuredError, requireAnswered } from '../lib/measured.ts';
 import { startObserver } from '../lib/observer.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { cpuMeter, rssMiB, startSut } from '../lib/processes.ts';
@@ -57,6 +65,8 @@ export interface OpenLoopFigures {
   httpLatency: LatencySummary;
   maxSendLagMs: number;
   terminal: TerminalFigures;
+  /** Where the time of one order went (`lib/hops.ts`). */
+  hops: HopFigures;
   cpu: Record<string, number>;
 }
 
@@ -84,15 +94,16 @@ export async function e2ePhase(
 
     await otherSetUp.catch(() => {});
     log(`e2e: warm-up ${o.warmupS} s`);
-    const warm = await closedLoopPosts({
+    const warm = await warmUp({
       url,
       path: '/orders',
       connections: o.connections,
       durationS: o.warmupS,
       idPrefix: 'w',
       amount: 50,
+      minAnswers: o.connections,
     });
-    await observer.until(() => [...warm.created].every((id) => observer.seen.has(id)), drainTimeoutMs);
+    await observer.until(() => [...warm].every((id) => observer.seen.has(id)), drainTimeoutMs);
 
     log(`e2e: closed loop, ${o.connections} connections, ${o.durationS} s`);
     let meter = cpuMeter(pids);
@@ -104,6 +115,7 @@ export async function e2ePhase(
       idPrefix: 'c',
       amount: 50,
     });
+    requireAnswered('e2e closed loop', closed);
     const closedTerminal = await terminalFigures(closed, observer, o.durationS, drainTimeoutMs, sut, 'c-');
     const closedCpu = meter.stop();
     log(
@@ -117,7 +129,7 @@ export async function e2ePhase(
       o.openRate === undefined
         ? o.openFractions.map((fraction) => ({ fraction, rate: Math.max(1, Math.round(max * fraction)) }))
         : [{ fraction: undefined, rate: o.openRate }];
-    const opens: OpenLoopFigures[] = [];
+    const runsDone: Array<{ figures: Omit<OpenLoopFigures, 'hops'>; load: OrderLoad }> = [];
     for (const [i, { fraction, rate }] of runs.entries()) {
       await sleep(500);
       log(`e2e: open loop at ${rate}/s, ${o.durationS} s`);
@@ -130,10 +142,11 @@ export async function e2ePhase(
         idPrefix: `o${i}`,
         amount: 50,
       });
+      requireAnswered(`e2e open loop at ${rate}/s`, { requests: open.sent, ...open });
       const terminal = await terminalFigures(open, observer, o.durationS, drainTimeoutMs, sut, `o${i}-`);
       const cpu = meter.stop();
       log(`e2e: open loop at ${rate}/s → p99 ${terminal.latency.p99} ms POST→terminal`);
-      opens.push({
+      const figures = {
         rate,
         fraction,
         sent: open.sent,
@@ -142,10 +155,16 @@ export async function e2ePhase(
         maxSendLagMs: open.maxSendLagMs,
         terminal,
         cpu,
-      });
+      };
+      runsDone.push({ figures, load: open });
     }
 
     const sutRss = rssMiB(sut.pid);
+    // The per-hop breakdown after the loads: reading the topics' timestamps meanwhile would add fetches.
+    const stamps = await readTopics(sut.brokers!, HOP_TOPICS);
+    const opens: OpenLoopFigures[] = [];
+    for (const [i, { figures, load }] of runsDone.entries())
+      opens.push({ ...figures, hops: await hopFigures(load, stamps, observer, sut, `o${i}-`) });
     const integrity = await integrityCheck(sut, sut.brokers!);
     return {
       closed: {
@@ -191,9 +210,12 @@ async function terminalFigures(
     if (seen <= start + durationS * 1000) inWindow += 1;
     recordMs(latency, seen - load.sentAt.get(id)!);
   }
+  if (terminal === 0)
+    throw new NothingMeasuredError(`e2e ${prefix}: none of ${ids.length} created orders reached SHIPPED`);
   const store = latencyHistogram();
   const rows = await sut.sql<{ ms: string }>(
     `select extract(epoch from (updated_at - created_at)) * 1000 as ms from orders.orders where id like '${prefix}%' and status = 'SHIPPED'`,
+    'orders',
   );
   for (const row of rows) recordMs(store, Number(row.ms));
   return {
@@ -212,17 +234,24 @@ async function terminalFigures(
 async function integrityCheck(sut: Awaited<ReturnType<typeof startSut>>, brokers: readonly string[]) {
   const states = await sut.sql<{ status: string; payment_status: string; n: string }>(
     'select status, payment_status, count(*) as n from orders.orders group by 1, 2 order by 1, 2',
+    'orders',
   );
   const [payments] = await sut.sql<{ n: string; orders: string }>(
     'select count(*) as n, count(distinct order_id) as orders from payments.payments',
+    'payments',
   );
   // The last rows' markPublished may trail their publish by a moment.
-  let pending: { orders: string; payments: string } | undefined;
+  let pending = { orders: 0, payments: 0 };
   for (let i = 0; i < 50; i++) {
-    [pending] = await sut.sql<{ orders: string; payments: string }>(
-      'select (select count(*) from orders.outbox where published_at is null) as orders, (select count(*) from payments.outbox where published_at is null) as payments',
-    );
-    if (Number(pending!.orders) + Number(pending!.payments) === 0) break;
+    const count = async (service: 'orders' | 'payments') => {
+      const [row] = await sut.sql<{ n: string }>(
+        `select count(*) as n from ${service}.outbox where published_at is null`,
+        service,
+      );
+      return Number(row!.n);
+    };
+    pending = { orders: await count('orders'), payments: await count('payments') };
+    if (pending.orders + pending.payments === 0) break;
     await sleep(100);
   }
   const admin = new Kafka({
@@ -245,14 +274,14 @@ async function integrityCheck(sut: Awaited<ReturnType<typeof startSut>>, brokers
     total === (orders['SHIPPED/PAID'] ?? 0) &&
     Number(payments!.n) === total &&
     Number(payments!.orders) === total &&
-    Number(pending!.orders) + Number(pending!.payments) === 0 &&
+    pending.orders + pending.payments === 0 &&
     deadLettered === 0;
   return {
     ok,
     orders,
     payments: Number(payments!.n),
     ordersWithPayment: Number(payments!.orders),
-    outboxPending: { orders: Number(pending!.orders), payments: Number(pending!.payments) },
+    outboxPending: pending,
     deadLettered,
   };
 }
