@@ -389,10 +389,29 @@ describe('event consumer with batchSize > 1 (several messages per transaction)',
       Array.from({ length: 60 }, (_, i) => `n=${i}`),
     );
     expect(h.calls.map((c) => c.n)).toEqual(Array.from({ length: 60 }, (_, i) => i));
-    // The first 20 after the join are "cold" (one at a time, attempt counted first: see ARCHITECTURE.md), then
-    // ≥ 20 events per transaction but for fetch boundaries.
-    expect(h.transactions.count - before).toBeLessThanOrEqual(20 + 6);
+    // The first 20 after the join are "cold" (attempts counted first, see ARCHITECTURE.md) but still one
+    // transaction: ≥ 20 events per transaction but for fetch boundaries.
+    expect(h.transactions.count - before).toBeLessThanOrEqual(6);
     expect(h.calls.every((c) => c.meta.attempt === 1)).toBe(true);
+  });
+
+  it('handles a cold batch after a join in one transaction; a message with an earlier attempt goes alone', async () => {
+    const h = await harness(async () => {}, batched);
+    await h.consumer.stop();
+    // A previous member died while handling event 4: its attempt was counted and never finished.
+    const died = randomUUID();
+    await store.attempts!.record(h.fn.groupId, [died], { delta: 1 });
+    await h.send(...Array.from({ length: 10 }, (_, i) => h.event(i, i === 4 ? { id: died } : {})));
+    const before = h.transactions.count;
+    await h.start();
+    await waitFor(async () => (await h.committed()) === '10', { what: 'offset 10 committed' });
+    expect(h.calls.map((c) => [c.n, c.attempt])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [i, i === 4 ? 2 : 1]),
+    );
+    // Events 0–3 in one transaction, event 4 alone, 5–9 in one.
+    expect(h.transactions.count - before).toBe(3);
+    const counts = await store.attempts!.record(h.fn.groupId, [died], { delta: 0 });
+    expect(counts.get(died)?.attempts).toBe(2);
   });
 
   it('retries a failing message alone and dead-letters it alone; its batch-mates are handled once', async () => {

@@ -144,8 +144,9 @@ export async function startEventConsumer(
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
   /**
    * After an assignment, the first messages of a partition may be ones a previous member was handling when it
-   * died: up to a batch, plus what it had resolved but not yet committed. They are handled one at a time with
-   * their attempt counted before it runs (ARCHITECTURE.md, "Attempts").
+   * died: up to a batch, plus what it had resolved but not yet committed. Their attempts are counted before they
+   * run — a batch's in one statement — and one whose count shows an earlier attempt goes alone
+   * (ARCHITECTURE.md, "Attempts").
    */
   const coldWindow = BigInt(batchSize + Math.max(1, options.commitEveryMessages ?? 1) - 1);
   const isCold = (topic: string, partition: number, message: KafkaMessage): boolean => {
@@ -232,14 +233,11 @@ export async function startEventConsumer(
       const cold = isCold(batch.topic, batch.partition, first);
       const started = performance.now();
       const step =
-        failure === undefined && !cold
-          ? await processBatch(processor, batch, messages.slice(i, i + limit), control)
+        failure === undefined
+          ? await processBatch(processor, batch, messages.slice(i, i + limit), control, { cold })
           : {
               kind: 'single' as const,
-              outcome: await processMessage(processor, batch, first, control, {
-                cold,
-                ...(failure === undefined ? {} : { firstFailure: failure }),
-              }),
+              outcome: await processMessage(processor, batch, first, control, { firstFailure: failure }),
             };
       if (step.kind === 'retry-smaller') {
         failed.set(step.failure.offset, { error: step.failure.error });
