@@ -50,12 +50,15 @@ async function harness(
     producer = k.producer,
     partitions = 1,
     timeoutMs,
+    prepare,
     ...options
   }: EventConsumerOptions & {
     attempts?: number;
     producer?: Producer;
     partitions?: number;
     timeoutMs?: number;
+    /** Runs before each attempt's transaction (the function's `prepare`). */
+    prepare?: () => Promise<void>;
   } = {},
 ) {
   const topic = uniqueTopic('in');
@@ -69,6 +72,7 @@ async function harness(
     store: storeToken<EffectsRepo>('test'),
     retries: { attempts, initialBackoffMs: 20, maxBackoffMs: 200 },
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(prepare === undefined ? {} : { prepare }),
     handler: async ({ event, deps, meta }) => {
       calls.push({ n: event.data.n, attempt: meta.attempt, meta });
       await handler(event.data.n, meta, deps.db, event.id);
@@ -339,6 +343,23 @@ describe('event consumer', () => {
     await waitFor(async () => (await h.committed()) === '1', { what: 'the next member to handle it' });
     expect(h.calls.map((c) => c.attempt)).toEqual([1, 1]);
     expect(await store.repo.effects()).toHaveLength(1);
+  });
+
+  it('handles the partitions of its topics in parallel by default', async () => {
+    let running = 0;
+    let most = 0;
+    const h = await harness(async () => {}, {
+      partitions: 3,
+      // Outside the transaction (the test store has one connection): three partitions at once overlap here.
+      prepare: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        running -= 1;
+      },
+    });
+    await h.send(...[0, 1, 2].map((partition) => ({ ...h.event(partition), partition })));
+    await waitFor(async () => (await store.repo.effects()).length === 3, { what: 'three effects' });
+    expect(most).toBeGreaterThan(1);
   });
 
   it('keeps each key in order across partitions consumed concurrently and a second member joining', async () => {

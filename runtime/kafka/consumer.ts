@@ -22,7 +22,11 @@ import { ensureTopics } from './topics.ts';
 
 /** Tuning of one event consumer. Defaults suit production; tests lower the timings. */
 export interface EventConsumerOptions {
-  /** Partitions processed in parallel (each still one message at a time, in order). Default 1. */
+  /**
+   * Partitions processed in parallel (each still one message or batch at a time, in order). Default: the
+   * partitions of the subscribed topics, up to {@link MAX_DEFAULT_CONCURRENCY}, so a member's partitions overlap
+   * their fetches, commits and transactions instead of taking turns.
+   */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -53,6 +57,9 @@ export interface EventConsumerOptions {
   /** Jitter source (tests). */
   random?: () => number;
 }
+
+/** Upper bound of the default `partitionsConsumedConcurrently` (a database pool's size, roughly). */
+export const MAX_DEFAULT_CONCURRENCY = 8;
 
 /** A running consumer group member. */
 export interface EventConsumer {
@@ -262,11 +269,12 @@ export async function startEventConsumer(
     }
   };
 
+  const concurrency = options.partitionsConsumedConcurrently ?? (await defaultConcurrency(kafka, topics));
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      partitionsConsumedConcurrently: concurrency,
       eachBatchAutoResolve: false,
       autoCommit: true,
       autoCommitThreshold: options.commitEveryMessages ?? 1,
@@ -276,7 +284,7 @@ export async function startEventConsumer(
     await consumer.disconnect().catch(() => {});
     throw error;
   }
-  log.info({ topics }, 'event consumer started');
+  log.info({ topics, partitionsConsumedConcurrently: concurrency }, 'event consumer started');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -291,4 +299,23 @@ export async function startEventConsumer(
       return stopping;
     },
   };
+}
+
+/**
+ * Partitions of `topics` that exist (each can be handled in parallel without breaking per-key order), between 1
+ * and {@link MAX_DEFAULT_CONCURRENCY}. Topics that do not exist yet count for nothing.
+ */
+async function defaultConcurrency(kafka: Kafka, topics: readonly string[]): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    if (present.length === 0) return 1;
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present });
+    const partitions = metadata.reduce((sum, topic) => sum + topic.partitions.length, 0);
+    return Math.min(MAX_DEFAULT_CONCURRENCY, Math.max(1, partitions));
+  } finally {
+    await admin.disconnect();
+  }
 }
