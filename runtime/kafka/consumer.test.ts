@@ -414,6 +414,16 @@ describe('event consumer with batchSize > 1 (several messages per transaction)',
     // transaction: ≥ 20 events per transaction but for fetch boundaries.
     expect(h.transactions.count - before).toBeLessThanOrEqual(6);
     expect(h.calls.every((c) => c.meta.attempt === 1)).toBe(true);
+    // The attempt log: one row per transaction, carrying its batch's attempts in order.
+    const { rows } = await store.db.query<{ value: string }>(
+      "SELECT value FROM outbox WHERE topic = 'consumer-attempts' ORDER BY id",
+    );
+    expect(rows.length).toBeLessThanOrEqual(6);
+    const logged = rows.flatMap((row) => JSON.parse(row.value).data.attempts);
+    expect(logged.map((a: { outcome: string }) => a.outcome)).toEqual(Array(60).fill('handled'));
+    expect(logged.map((a: { offset: string }) => a.offset)).toEqual(
+      Array.from({ length: 60 }, (_, i) => String(i)),
+    );
   });
 
   it('handles a cold batch after a join in one transaction; a message with an earlier attempt goes alone', async () => {

@@ -6,7 +6,7 @@
  */
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { attemptRecord } from '../attempt-log.ts';
+import { attemptRecord, attemptsRecord, type LoggedAttempt, loggedAttemptOf } from '../attempt-log.ts';
 import { decodeEvent } from '../codec.ts';
 import type { EventFunction, InvocationMeta } from '../define.ts';
 import { type InfrastructureFailure, infrastructureFailure, isRetriable } from '../errors.ts';
@@ -424,25 +424,28 @@ export async function processBatch(
   const startedAt = p.clock();
   // Each item's duration: from the end of the previous one (the items run one after another).
   let last = performance.now();
+  /** The batch's attempts, by item (a transaction run again overwrites them); one attempt-log row at its end. */
+  const logged: LoggedAttempt[] = [];
+  const recording = p.fn.recordAttempts !== false;
   for (const raw of raws) {
     const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
     if (!decoded.ok) break;
     const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
     const message = decoded.message;
     const meta = eventInvocationMeta(p.fn, message, { attempt: 1, source: sourceOf(where, raw) });
+    const index = items.length;
     items.push({
       message,
       meta,
-      ...(p.fn.recordAttempts === false
-        ? {}
-        : {
-            attemptRecord: (outcome) => {
+      ...(recording
+        ? {
+            done: (outcome) => {
               const now = performance.now();
-              const durationMs = now - last;
+              logged[index] = loggedAttemptOf({ message, meta, outcome, startedAt, durationMs: now - last });
               last = now;
-              return attemptRecord({ fn: p.fn, message, meta, outcome, startedAt, durationMs });
             },
-          }),
+          }
+        : {}),
     });
     decodedRaws.push(raw);
   }
@@ -506,7 +509,12 @@ export async function processBatch(
     }
   };
   try {
-    const outcomes = await invokeEventBatch(p.fn, items, p.env, { between }).catch((error: unknown) => {
+    const attemptLog = () =>
+      logged.length === 0 ? undefined : attemptsRecord(p.fn, logged.slice(0, items.length));
+    const outcomes = await invokeEventBatch(p.fn, items, p.env, {
+      between,
+      ...(recording ? { attemptLog } : {}),
+    }).catch((error: unknown) => {
       endSpans(error);
       throw error;
     });
