@@ -32,7 +32,7 @@ export interface Config {
   consumerRetryAttempts: number | undefined;
   /**
    * `CONSUMER_PARTITIONS_CONCURRENTLY`: partitions each consumer handles in parallel; undefined = the partitions
-   * of its topics, at most 8 (`runtime/kafka/consumer.ts`).
+   * of its topics, at most 8 and its store's pool size, or 1 without a pool (PGlite; `runtime/kafka/consumer.ts`).
    */
   consumerPartitionsConcurrently: number | undefined;
   /** `DATABASE_URL`: undefined = PGlite. */

@@ -51,6 +51,7 @@ async function harness(
     partitions = 1,
     timeoutMs,
     prepare,
+    pool,
     ...options
   }: EventConsumerOptions & {
     attempts?: number;
@@ -59,6 +60,8 @@ async function harness(
     timeoutMs?: number;
     /** Runs before each attempt's transaction (the function's `prepare`). */
     prepare?: () => Promise<void>;
+    /** Size of the connection pool the store reports (the test store, PGlite, has none). */
+    pool?: number;
   } = {},
 ) {
   const topic = uniqueTopic('in');
@@ -86,6 +89,7 @@ async function harness(
       transactions.count += 1;
       return store.transaction(work);
     },
+    ...(pool === undefined ? {} : { poolState: () => ({ max: pool, used: 0, idle: pool, pending: 0 }) }),
   };
   const env: RuntimeEnv = {
     stores: { test: counted },
@@ -345,21 +349,28 @@ describe('event consumer', () => {
     expect(await store.repo.effects()).toHaveLength(1);
   });
 
-  it('handles the partitions of its topics in parallel by default', async () => {
+  it.each([
+    ['in parallel when its store has a connection pool', 4, true],
+    ['one at a time when it has none (one connection)', undefined, false],
+  ])('handles the partitions of its topics %s, by default', async (_what, pool, parallel) => {
     let running = 0;
     let most = 0;
     const h = await harness(async () => {}, {
       partitions: 3,
-      // Outside the transaction (the test store has one connection): three partitions at once overlap here.
+      ...(pool === undefined ? {} : { pool }),
+      // Outside the transaction (the test store has one connection): partitions handled at once overlap here.
       prepare: async () => {
         most = Math.max(most, ++running);
         await new Promise((resolve) => setTimeout(resolve, 300));
         running -= 1;
       },
     });
+    await h.consumer.stop();
     await h.send(...[0, 1, 2].map((partition) => ({ ...h.event(partition), partition })));
+    await h.start(); // its first fetch returns all three partitions
     await waitFor(async () => (await store.repo.effects()).length === 3, { what: 'three effects' });
-    expect(most).toBeGreaterThan(1);
+    if (parallel) expect(most).toBeGreaterThan(1);
+    else expect(most).toBe(1);
   });
 
   it('keeps each key in order across partitions consumed concurrently and a second member joining', async () => {

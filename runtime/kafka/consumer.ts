@@ -7,6 +7,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import type { EventFunction } from '../define.ts';
 import type { InfrastructureFailure } from '../errors.ts';
 import { type RuntimeEnv, storeFor } from '../invoke.ts';
+import type { TransactionalStore } from '../store.ts';
 import { createAttemptCounter } from './attempts.ts';
 import { createPauses, type PausedPartition, type PauseOptions } from './pauses.ts';
 import {
@@ -23,9 +24,11 @@ import { ensureTopics } from './topics.ts';
 /** Tuning of one event consumer. Defaults suit production; tests lower the timings. */
 export interface EventConsumerOptions {
   /**
-   * Partitions processed in parallel (each still one message or batch at a time, in order). Default: the
-   * partitions of the subscribed topics, up to {@link MAX_DEFAULT_CONCURRENCY}, so a member's partitions overlap
-   * their fetches, commits and transactions instead of taking turns.
+   * Partitions processed in parallel (each still one message or batch at a time, in order). Default: when the
+   * function's store has a connection pool, the partitions of the subscribed topics, up to the pool's size and
+   * {@link MAX_DEFAULT_CONCURRENCY}, so a member's partitions run their transactions side by side instead of
+   * taking turns; without one (PGlite: one connection) 1 — parallel batches would only queue for that connection,
+   * ahead of everything else the process asks of it (measured: HTTP requests starve).
    */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
@@ -269,7 +272,8 @@ export async function startEventConsumer(
     }
   };
 
-  const concurrency = options.partitionsConsumedConcurrently ?? (await defaultConcurrency(kafka, topics));
+  const concurrency =
+    options.partitionsConsumedConcurrently ?? (await defaultConcurrency(kafka, topics, storeFor(env, fn)));
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
@@ -302,10 +306,16 @@ export async function startEventConsumer(
 }
 
 /**
- * Partitions of `topics` that exist (each can be handled in parallel without breaking per-key order), between 1
- * and {@link MAX_DEFAULT_CONCURRENCY}. Topics that do not exist yet count for nothing.
+ * The partitions of `topics` that exist (each can be handled in parallel without breaking per-key order), at most
+ * the size of `store`'s connection pool and {@link MAX_DEFAULT_CONCURRENCY}; 1 when the store has no pool.
  */
-async function defaultConcurrency(kafka: Kafka, topics: readonly string[]): Promise<number> {
+async function defaultConcurrency(
+  kafka: Kafka,
+  topics: readonly string[],
+  store: TransactionalStore<unknown>,
+): Promise<number> {
+  const pool = store.poolState?.();
+  if (pool === undefined) return 1;
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -314,7 +324,7 @@ async function defaultConcurrency(kafka: Kafka, topics: readonly string[]): Prom
     if (present.length === 0) return 1;
     const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present });
     const partitions = metadata.reduce((sum, topic) => sum + topic.partitions.length, 0);
-    return Math.min(MAX_DEFAULT_CONCURRENCY, Math.max(1, partitions));
+    return Math.max(1, Math.min(MAX_DEFAULT_CONCURRENCY, pool.max, partitions));
   } finally {
     await admin.disconnect();
   }
