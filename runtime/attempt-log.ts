@@ -121,6 +121,20 @@ export function attemptsRecord(
   );
 }
 
+/** Most attempts one record carries: a batch's record stays far below Kafka's 1 MB default message limit. */
+export const MAX_ATTEMPTS_PER_RECORD = 100;
+
+/** The outbox rows recording a batch's `attempts`: one per {@link MAX_ATTEMPTS_PER_RECORD}, none for none. */
+export function attemptsRecords(
+  fn: { id: string; groupId: string },
+  attempts: readonly LoggedAttempt[],
+): NewOutboxRecord[] {
+  const records: NewOutboxRecord[] = [];
+  for (let i = 0; i < attempts.length; i += MAX_ATTEMPTS_PER_RECORD)
+    records.push(attemptsRecord(fn, attempts.slice(i, i + MAX_ATTEMPTS_PER_RECORD)));
+  return records;
+}
+
 /** The outbox row recording one attempt. */
 export function attemptRecord(facts: AttemptFacts): NewOutboxRecord {
   return attemptsRecord(facts.fn, [loggedAttemptOf(facts)], {

@@ -325,10 +325,10 @@ export interface InvokeEventBatchOptions {
   /** Runs between two items (the consumer's heartbeat); what it throws ends the batch as it is. */
   between?: () => Promise<void>;
   /**
-   * The batch's attempt-log row (`runtime/attempt-log.ts`), asked for after every item's `done`: written last in
-   * its transaction, so it commits with the effects it records.
+   * The batch's attempt-log rows (`runtime/attempt-log.ts`), asked for after every item's `done`: written last in
+   * its transaction, so they commit with the effects they record.
    */
-  attemptLog?: () => NewOutboxRecord | undefined;
+  attemptLog?: () => readonly NewOutboxRecord[];
 }
 
 /** Header naming the function whose handler emitted an event. */
@@ -415,7 +415,7 @@ export async function invokeEventBatch(
         throw new BatchItemError(index, error);
       }
     }
-    records.push(...optionalRecord(options.attemptLog?.()));
+    records.push(...(options.attemptLog?.() ?? []));
     if (records.length > 0) await tx.appendOutbox(records);
     emittedCount = records.length;
     return results;

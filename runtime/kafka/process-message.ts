@@ -6,7 +6,7 @@
  */
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { attemptRecord, attemptsRecord, type LoggedAttempt, loggedAttemptOf } from '../attempt-log.ts';
+import { attemptRecord, attemptsRecords, type LoggedAttempt, loggedAttemptOf } from '../attempt-log.ts';
 import { decodeEvent } from '../codec.ts';
 import type { EventFunction, InvocationMeta } from '../define.ts';
 import { type InfrastructureFailure, infrastructureFailure, isRetriable } from '../errors.ts';
@@ -509,8 +509,7 @@ export async function processBatch(
     }
   };
   try {
-    const attemptLog = () =>
-      logged.length === 0 ? undefined : attemptsRecord(p.fn, logged.slice(0, items.length));
+    const attemptLog = () => attemptsRecords(p.fn, logged.slice(0, items.length));
     const outcomes = await invokeEventBatch(p.fn, items, p.env, {
       between,
       ...(recording ? { attemptLog } : {}),
