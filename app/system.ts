@@ -136,13 +136,19 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
 }
 
-/** `KAFKA_SESSION_TIMEOUT_MS` / `KAFKA_HEARTBEAT_INTERVAL_MS`, when set (otherwise kafkajs' defaults apply). */
+/**
+ * `KAFKA_SESSION_TIMEOUT_MS` / `KAFKA_HEARTBEAT_INTERVAL_MS` / `CONSUMER_PARTITIONS_CONCURRENTLY`, when set
+ * (otherwise kafkajs' and the consumer's defaults apply).
+ */
 function groupTimings(config: Config): EventConsumerOptions {
   return {
     ...(config.kafkaSessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: config.kafkaSessionTimeoutMs }),
     ...(config.kafkaHeartbeatIntervalMs === undefined
       ? {}
       : { heartbeatIntervalMs: config.kafkaHeartbeatIntervalMs }),
+    ...(config.consumerPartitionsConcurrently === undefined
+      ? {}
+      : { partitionsConsumedConcurrently: config.consumerPartitionsConcurrently }),
   };
 }
 

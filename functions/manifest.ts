@@ -4,7 +4,7 @@
  * @module
  */
 import { OrderShipped, PaymentCompleted, PaymentFailed, PaymentRequested } from '../contracts/events.ts';
-import { ConsumerAttemptRecorded } from '../runtime/attempt-log.ts';
+import { ConsumerAttemptRecorded, ConsumerAttemptsRecorded } from '../runtime/attempt-log.ts';
 import type { AnyFunction, EventDefinition } from '../runtime/index.ts';
 import { applyPaymentResult } from './apply-payment-result/index.ts';
 import { createOrder } from './create-order/index.ts';
@@ -37,6 +37,7 @@ export const publishedEvents: readonly EventDefinition[] = [
   PaymentFailed,
   OrderShipped,
   ConsumerAttemptRecorded,
+  ConsumerAttemptsRecorded,
 ];
 
 /** Looks a function up by id; `undefined` when there is none. */

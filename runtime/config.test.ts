@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       kafkaSessionTimeoutMs: undefined,
       kafkaHeartbeatIntervalMs: undefined,
       consumerRetryAttempts: undefined,
+      consumerPartitionsConcurrently: undefined,
       databaseUrl: undefined,
       serviceDatabaseUrls: {},
       port: 5000,

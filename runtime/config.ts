@@ -30,6 +30,11 @@ export interface Config {
   kafkaHeartbeatIntervalMs: number | undefined;
   /** `CONSUMER_RETRY_ATTEMPTS`: overrides every event function's `retryPolicy.attempts` when set. */
   consumerRetryAttempts: number | undefined;
+  /**
+   * `CONSUMER_PARTITIONS_CONCURRENTLY`: partitions each consumer handles in parallel; undefined = the partitions
+   * of its topics, at most 8 and its store's pool size, or 1 without a pool (PGlite; `runtime/kafka/consumer.ts`).
+   */
+  consumerPartitionsConcurrently: number | undefined;
   /** `DATABASE_URL`: undefined = PGlite. */
   databaseUrl: string | undefined;
   /** Per-service overrides of `databaseUrl` (`ORDERS_DATABASE_URL`, `PAYMENTS_DATABASE_URL`). */
@@ -73,6 +78,7 @@ export const CONFIG_VARIABLES = [
   'KAFKA_SESSION_TIMEOUT_MS',
   'KAFKA_HEARTBEAT_INTERVAL_MS',
   'CONSUMER_RETRY_ATTEMPTS',
+  'CONSUMER_PARTITIONS_CONCURRENTLY',
   'DATABASE_URL',
   'ORDERS_DATABASE_URL',
   'PAYMENTS_DATABASE_URL',
@@ -158,6 +164,7 @@ const schema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: int(1_000, 3_600_000).optional(),
   KAFKA_HEARTBEAT_INTERVAL_MS: int(100, 3_600_000).optional(),
   CONSUMER_RETRY_ATTEMPTS: int(1, 100).optional(),
+  CONSUMER_PARTITIONS_CONCURRENTLY: int(1, 1000).optional(),
   DATABASE_URL: databaseUrl.optional(),
   ORDERS_DATABASE_URL: databaseUrl.optional(),
   PAYMENTS_DATABASE_URL: databaseUrl.optional(),
@@ -265,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? undefined
         : Math.min(KAFKAJS_HEARTBEAT_INTERVAL_MS, Math.floor(v.KAFKA_SESSION_TIMEOUT_MS / 3))),
     consumerRetryAttempts: v.CONSUMER_RETRY_ATTEMPTS,
+    consumerPartitionsConcurrently: v.CONSUMER_PARTITIONS_CONCURRENTLY,
     databaseUrl: v.DATABASE_URL,
     serviceDatabaseUrls: Object.freeze(serviceDatabaseUrls),
     port: v.PORT,

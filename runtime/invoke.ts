@@ -317,8 +317,18 @@ export interface BatchItem {
   meta: InvocationMeta;
   /** Trace context the item's handler runs in (its consumer span), so its events continue its own trace. */
   trace?: TraceContext;
-  /** As {@link InvokeEventOptions.attemptRecord}. */
-  attemptRecord?: (outcome: EventOutcome) => NewOutboxRecord | undefined;
+  /** Called in the transaction when the item's handler is done (or it was a duplicate), with its outcome. */
+  done?: (outcome: EventOutcome) => void;
+}
+
+export interface InvokeEventBatchOptions {
+  /** Runs between two items (the consumer's heartbeat); what it throws ends the batch as it is. */
+  between?: () => Promise<void>;
+  /**
+   * The batch's attempt-log rows (`runtime/attempt-log.ts`), asked for after every item's `done`: written last in
+   * its transaction, so they commit with the effects they record.
+   */
+  attemptLog?: () => readonly NewOutboxRecord[];
 }
 
 /** Header naming the function whose handler emitted an event. */
@@ -347,7 +357,7 @@ export async function invokeEventBatch(
   fn: EventFunction<any, any, any>,
   items: readonly BatchItem[],
   env: RuntimeEnv,
-  options: { between?: () => Promise<void> } = {},
+  options: InvokeEventBatchOptions = {},
 ): Promise<EventOutcome[]> {
   items.forEach(({ message }, index) => {
     if (!consumes(fn, message)) {
@@ -379,7 +389,7 @@ export async function invokeEventBatch(
             fn.groupId,
             items.map((item) => canonicalEventId(inboxId(fn, item.message, item.meta))),
           );
-    for (const [index, { message, meta, attemptRecord }] of items.entries()) {
+    for (const [index, { message, meta, done }] of items.entries()) {
       // Not the item's failure when it throws (e.g. a heartbeat that reports a rebalance): passed on as it is.
       if (index > 0) await options.between?.();
       try {
@@ -396,7 +406,8 @@ export async function invokeEventBatch(
             return 'handled' as const;
           }),
         ).then((ran) => {
-          records.push(...ran.records, ...optionalRecord(attemptRecord?.(ran.value)));
+          records.push(...ran.records);
+          done?.(ran.value);
           return ran;
         });
         results.push(value);
@@ -404,6 +415,7 @@ export async function invokeEventBatch(
         throw new BatchItemError(index, error);
       }
     }
+    records.push(...(options.attemptLog?.() ?? []));
     if (records.length > 0) await tx.appendOutbox(records);
     emittedCount = records.length;
     return results;

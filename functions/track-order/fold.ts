@@ -3,7 +3,11 @@
  * partition, offset, headers and timestamp), so the read model is rebuilt by replaying the topics.
  * @module
  */
-import { ConsumerAttemptRecorded } from '../../runtime/attempt-log.ts';
+import {
+  ConsumerAttemptRecorded,
+  ConsumerAttemptsRecorded,
+  type LoggedAttempt,
+} from '../../runtime/attempt-log.ts';
 import type { EventMessage } from '../../runtime/index.ts';
 
 export type TimelineEntry =
@@ -69,35 +73,54 @@ export interface RecordSource {
 const DLQ_SUFFIX = '.dlq';
 const REDRIVE_SUFFIX = '.redrive';
 
-/** The order id and timeline entry of one record, or `undefined` when it says nothing about an order. */
-export function foldRecord(
-  event: EventMessage,
-  source: RecordSource,
-): { orderId: string; entry: TimelineEntry } | undefined {
+/** One timeline entry of one order. */
+export interface Folded {
+  orderId: string;
+  entry: TimelineEntry;
+}
+
+/**
+ * The timeline entries one record adds (one per order it concerns; none when it says nothing about an order):
+ * an attempt-log record of version 2 carries the attempts of a whole batch, possibly of several orders.
+ */
+export function foldRecord(event: EventMessage, source: RecordSource): Folded[] {
+  if (source.topic === ConsumerAttemptRecorded.topic && event.type === ConsumerAttemptRecorded.name) {
+    if (event.version === ConsumerAttemptsRecorded.version) {
+      const { functionId, groupId, attempts } = ConsumerAttemptsRecorded.schema.parse(event.data);
+      return attempts.map((a) => attemptEntry(functionId, groupId, a));
+    }
+    const { functionId, groupId, ...a } = ConsumerAttemptRecorded.schema.parse(event.data);
+    return [attemptEntry(functionId, groupId, a)];
+  }
+  return [foldOther(event, source)];
+}
+
+function attemptEntry(functionId: string, groupId: string, a: LoggedAttempt): Folded {
+  return {
+    orderId: a.key,
+    entry: {
+      kind: 'attempt',
+      at: a.startedAt,
+      functionId,
+      groupId,
+      eventId: a.eventId,
+      eventType: a.eventType,
+      topic: a.topic,
+      partition: a.partition,
+      offset: a.offset,
+      attempt: a.attempt,
+      outcome: a.outcome,
+      durationMs: a.durationMs,
+      error: a.error,
+    },
+  };
+}
+
+/** An event, a dead letter or a redrive: one entry for the order it is keyed by. */
+function foldOther(event: EventMessage, source: RecordSource): Folded {
   const h = source.headers ?? {};
   const published = source.timestamp === undefined ? null : new Date(Number(source.timestamp)).toISOString();
   const base = { eventId: event.id, eventType: event.type };
-  if (source.topic === ConsumerAttemptRecorded.topic && event.type === ConsumerAttemptRecorded.name) {
-    const a = ConsumerAttemptRecorded.schema.parse(event.data);
-    return {
-      orderId: a.key,
-      entry: {
-        kind: 'attempt',
-        at: a.startedAt,
-        functionId: a.functionId,
-        groupId: a.groupId,
-        eventId: a.eventId,
-        eventType: a.eventType,
-        topic: a.topic,
-        partition: a.partition,
-        offset: a.offset,
-        attempt: a.attempt,
-        outcome: a.outcome,
-        durationMs: a.durationMs,
-        error: a.error,
-      },
-    };
-  }
   if (source.topic.endsWith(DLQ_SUFFIX)) {
     return {
       orderId: event.key,

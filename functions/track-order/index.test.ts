@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConsumerAttemptRecorded } from '../../runtime/attempt-log.ts';
+import { ConsumerAttemptRecorded, ConsumerAttemptsRecorded } from '../../runtime/attempt-log.ts';
 import { invokeEvent, invokeHttp } from '../../runtime/testing/index.ts';
 import { paymentCompleted, paymentRequested, seedOrder } from '../__fixtures__/factories.ts';
 import { setupFunctionTest } from '../__fixtures__/setup.ts';
@@ -84,6 +84,45 @@ describe('track-order', () => {
       attempts: 2,
     });
     expect(res.body.entries[3]).toMatchObject({ functionId: 'ship-order', count: 1 });
+  });
+
+  it('folds a batch of attempts (attempt log version 2) into the timeline of each order it names', async () => {
+    await seedOrder(t.orders, { id: 'order-1' });
+    await seedOrder(t.orders, { id: 'order-2' });
+    const attempt = (orderId: string, offset: string, startedAt: string) => {
+      const requested = paymentRequested({ orderId });
+      return {
+        eventId: requested.id,
+        eventType: requested.type,
+        key: orderId,
+        topic: 'payment-requests',
+        partition: 1,
+        offset,
+        attempt: 1,
+        outcome: 'handled' as const,
+        startedAt,
+        durationMs: 1.5,
+        error: null,
+      };
+    };
+    const batch = ConsumerAttemptsRecorded.create({
+      functionId: 'process-payment',
+      groupId: 'payments',
+      attempts: [
+        attempt('order-1', '4', '2030-01-01T00:00:01.000Z'),
+        attempt('order-2', '5', '2030-01-01T00:00:02.000Z'),
+        attempt('order-1', '6', '2030-01-01T00:00:03.000Z'),
+      ],
+    });
+    expect(await invokeEvent(trackOrder, batch, t.env, at('consumer-attempts', '8'))).toBe('handled');
+    const one = (await timeline('order-1')).body.entries;
+    expect(one.map((e) => [e.kind, e.functionId, e.offset, e.outcome])).toEqual([
+      ['attempt', 'process-payment', '4', 'handled'],
+      ['attempt', 'process-payment', '6', 'handled'],
+    ]);
+    expect((await timeline('order-2')).body.entries).toMatchObject([
+      { kind: 'attempt', groupId: 'payments', offset: '5', durationMs: 1.5 },
+    ]);
   });
 
   it('delivered twice: one entry per Kafka record, and copies of one event on other topics each count', async () => {

@@ -9,7 +9,7 @@
  */
 import { OrderShipped, PaymentCompleted, PaymentFailed, PaymentRequested } from '../../contracts/events.ts';
 import { ordersStore } from '../../db/orders/repo.ts';
-import { ConsumerAttemptRecorded } from '../../runtime/attempt-log.ts';
+import { ConsumerAttemptRecorded, ConsumerAttemptsRecorded } from '../../runtime/attempt-log.ts';
 import { defineEventFunction } from '../../runtime/index.ts';
 import { foldRecord } from './fold.ts';
 
@@ -22,7 +22,14 @@ export const TRACK_ORDER_ID = 'track-order';
 export function trackOrderFunction(extraTopics: readonly string[]) {
   return defineEventFunction({
     id: TRACK_ORDER_ID,
-    events: [PaymentRequested, PaymentCompleted, PaymentFailed, OrderShipped, ConsumerAttemptRecorded],
+    events: [
+      PaymentRequested,
+      PaymentCompleted,
+      PaymentFailed,
+      OrderShipped,
+      ConsumerAttemptRecorded,
+      ConsumerAttemptsRecorded,
+    ],
     extraTopics,
     groupId: 'tracking',
     store: ordersStore,
@@ -33,11 +40,13 @@ export function trackOrderFunction(extraTopics: readonly string[]) {
     description: "Folds every event, attempt, dead letter and redrive of an order into the order's timeline",
     handler: async ({ event, deps, meta }) => {
       if (meta.source === undefined) return;
-      const folded = foldRecord(event, meta.source);
-      if (folded === undefined) return;
-      await deps.db.appendTimeline([
-        { orderId: folded.orderId, at: new Date(folded.entry.at), entry: JSON.stringify(folded.entry) },
-      ]);
+      await deps.db.appendTimeline(
+        foldRecord(event, meta.source).map(({ orderId, entry }) => ({
+          orderId,
+          at: new Date(entry.at),
+          entry: JSON.stringify(entry),
+        })),
+      );
     },
   });
 }

@@ -13,8 +13,11 @@ export interface AttemptCounter {
   begin(eventIds: readonly string[]): Promise<Map<string, AttemptRecord>>;
   /** Records why an attempt failed; `begun` false counts the attempt too (it ran without `begin`). */
   fail(eventId: string, error: string, begun: boolean): Promise<AttemptRecord>;
-  /** Takes back a begun attempt that failed for the infrastructure's reasons (best effort, then at the next `begin`). */
-  refund(eventId: string): Promise<void>;
+  /**
+   * Takes back begun attempts that did not count against their events (the infrastructure failed, or a cold batch
+   * was rolled back for another message): one statement, best effort, else folded into each one's next `begin`.
+   */
+  refund(eventIds: readonly string[]): Promise<void>;
   /** True when the event was handled already (its inbox row exists). */
   handled(eventId: string): Promise<boolean>;
 }
@@ -50,11 +53,12 @@ export function createAttemptCounter(store: TransactionalStore<unknown>, groupId
     async fail(eventId, error, begun) {
       return one(await call(() => port.record(groupId, [eventId], { delta: begun ? 0 : 1, error })), eventId);
     },
-    async refund(eventId) {
+    async refund(eventIds) {
+      if (eventIds.length === 0) return;
       try {
-        await call(() => port.record(groupId, [eventId], { delta: -1 }));
+        await call(() => port.record(groupId, eventIds, { delta: -1 }));
       } catch {
-        owed.set(eventId, (owed.get(eventId) ?? 0) + 1);
+        for (const id of eventIds) owed.set(id, (owed.get(id) ?? 0) + 1);
       }
     },
     handled: (eventId) => call(() => port.handled(groupId, eventId)),

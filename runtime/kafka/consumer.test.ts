@@ -50,12 +50,18 @@ async function harness(
     producer = k.producer,
     partitions = 1,
     timeoutMs,
+    prepare,
+    pool,
     ...options
   }: EventConsumerOptions & {
     attempts?: number;
     producer?: Producer;
     partitions?: number;
     timeoutMs?: number;
+    /** Runs before each attempt's transaction (the function's `prepare`). */
+    prepare?: () => Promise<void>;
+    /** Size of the connection pool the store reports (the test store, PGlite, has none). */
+    pool?: number;
   } = {},
 ) {
   const topic = uniqueTopic('in');
@@ -69,6 +75,7 @@ async function harness(
     store: storeToken<EffectsRepo>('test'),
     retries: { attempts, initialBackoffMs: 20, maxBackoffMs: 200 },
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(prepare === undefined ? {} : { prepare }),
     handler: async ({ event, deps, meta }) => {
       calls.push({ n: event.data.n, attempt: meta.attempt, meta });
       await handler(event.data.n, meta, deps.db, event.id);
@@ -82,6 +89,7 @@ async function harness(
       transactions.count += 1;
       return store.transaction(work);
     },
+    ...(pool === undefined ? {} : { poolState: () => ({ max: pool, used: 0, idle: pool, pending: 0 }) }),
   };
   const env: RuntimeEnv = {
     stores: { test: counted },
@@ -341,6 +349,30 @@ describe('event consumer', () => {
     expect(await store.repo.effects()).toHaveLength(1);
   });
 
+  it.each([
+    ['in parallel when its store has a connection pool', 4, true],
+    ['one at a time when it has none (one connection)', undefined, false],
+  ])('handles the partitions of its topics %s, by default', async (_what, pool, parallel) => {
+    let running = 0;
+    let most = 0;
+    const h = await harness(async () => {}, {
+      partitions: 3,
+      ...(pool === undefined ? {} : { pool }),
+      // Outside the transaction (the test store has one connection): partitions handled at once overlap here.
+      prepare: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        running -= 1;
+      },
+    });
+    await h.consumer.stop();
+    await h.send(...[0, 1, 2].map((partition) => ({ ...h.event(partition), partition })));
+    await h.start(); // its first fetch returns all three partitions
+    await waitFor(async () => (await store.repo.effects()).length === 3, { what: 'three effects' });
+    if (parallel) expect(most).toBeGreaterThan(1);
+    else expect(most).toBe(1);
+  });
+
   it('keeps each key in order across partitions consumed concurrently and a second member joining', async () => {
     const h = await harness(() => new Promise((resolve) => setTimeout(resolve, 5)), {
       partitions: 3,
@@ -389,10 +421,39 @@ describe('event consumer with batchSize > 1 (several messages per transaction)',
       Array.from({ length: 60 }, (_, i) => `n=${i}`),
     );
     expect(h.calls.map((c) => c.n)).toEqual(Array.from({ length: 60 }, (_, i) => i));
-    // The first 20 after the join are "cold" (one at a time, attempt counted first: see ARCHITECTURE.md), then
-    // ≥ 20 events per transaction but for fetch boundaries.
-    expect(h.transactions.count - before).toBeLessThanOrEqual(20 + 6);
+    // The first 20 after the join are "cold" (attempts counted first, see ARCHITECTURE.md) but still one
+    // transaction: ≥ 20 events per transaction but for fetch boundaries.
+    expect(h.transactions.count - before).toBeLessThanOrEqual(6);
     expect(h.calls.every((c) => c.meta.attempt === 1)).toBe(true);
+    // The attempt log: one row per transaction, carrying its batch's attempts in order.
+    const { rows } = await store.db.query<{ value: string }>(
+      "SELECT value FROM outbox WHERE topic = 'consumer-attempts' ORDER BY id",
+    );
+    expect(rows.length).toBeLessThanOrEqual(6);
+    const logged = rows.flatMap((row) => JSON.parse(row.value).data.attempts);
+    expect(logged.map((a: { outcome: string }) => a.outcome)).toEqual(Array(60).fill('handled'));
+    expect(logged.map((a: { offset: string }) => a.offset)).toEqual(
+      Array.from({ length: 60 }, (_, i) => String(i)),
+    );
+  });
+
+  it('handles a cold batch after a join in one transaction; a message with an earlier attempt goes alone', async () => {
+    const h = await harness(async () => {}, batched);
+    await h.consumer.stop();
+    // A previous member died while handling event 4: its attempt was counted and never finished.
+    const died = randomUUID();
+    await store.attempts!.record(h.fn.groupId, [died], { delta: 1 });
+    await h.send(...Array.from({ length: 10 }, (_, i) => h.event(i, i === 4 ? { id: died } : {})));
+    const before = h.transactions.count;
+    await h.start();
+    await waitFor(async () => (await h.committed()) === '10', { what: 'offset 10 committed' });
+    expect(h.calls.map((c) => [c.n, c.attempt])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [i, i === 4 ? 2 : 1]),
+    );
+    // Events 0–3 in one transaction, event 4 alone, 5–9 in one.
+    expect(h.transactions.count - before).toBe(3);
+    const counts = await store.attempts!.record(h.fn.groupId, [died], { delta: 0 });
+    expect(counts.get(died)?.attempts).toBe(2);
   });
 
   it('retries a failing message alone and dead-letters it alone; its batch-mates are handled once', async () => {

@@ -7,6 +7,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import type { EventFunction } from '../define.ts';
 import type { InfrastructureFailure } from '../errors.ts';
 import { type RuntimeEnv, storeFor } from '../invoke.ts';
+import type { TransactionalStore } from '../store.ts';
 import { createAttemptCounter } from './attempts.ts';
 import { createPauses, type PausedPartition, type PauseOptions } from './pauses.ts';
 import {
@@ -22,7 +23,13 @@ import { ensureTopics } from './topics.ts';
 
 /** Tuning of one event consumer. Defaults suit production; tests lower the timings. */
 export interface EventConsumerOptions {
-  /** Partitions processed in parallel (each still one message at a time, in order). Default 1. */
+  /**
+   * Partitions processed in parallel (each still one message or batch at a time, in order). Default: when the
+   * function's store has a connection pool, the partitions of the subscribed topics, up to the pool's size and
+   * {@link MAX_DEFAULT_CONCURRENCY}, so a member's partitions run their transactions side by side instead of
+   * taking turns; without one (PGlite: one connection) 1 — parallel batches would only queue for that connection,
+   * ahead of everything else the process asks of it (measured: HTTP requests starve).
+   */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -53,6 +60,9 @@ export interface EventConsumerOptions {
   /** Jitter source (tests). */
   random?: () => number;
 }
+
+/** Upper bound of the default `partitionsConsumedConcurrently` (a database pool's size, roughly). */
+export const MAX_DEFAULT_CONCURRENCY = 8;
 
 /** A running consumer group member. */
 export interface EventConsumer {
@@ -144,8 +154,9 @@ export async function startEventConsumer(
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
   /**
    * After an assignment, the first messages of a partition may be ones a previous member was handling when it
-   * died: up to a batch, plus what it had resolved but not yet committed. They are handled one at a time with
-   * their attempt counted before it runs (ARCHITECTURE.md, "Attempts").
+   * died: up to a batch, plus what it had resolved but not yet committed. Their attempts are counted before they
+   * run — a batch's in one statement — and one whose count shows an earlier attempt goes alone
+   * (ARCHITECTURE.md, "Attempts").
    */
   const coldWindow = BigInt(batchSize + Math.max(1, options.commitEveryMessages ?? 1) - 1);
   const isCold = (topic: string, partition: number, message: KafkaMessage): boolean => {
@@ -232,14 +243,11 @@ export async function startEventConsumer(
       const cold = isCold(batch.topic, batch.partition, first);
       const started = performance.now();
       const step =
-        failure === undefined && !cold
-          ? await processBatch(processor, batch, messages.slice(i, i + limit), control)
+        failure === undefined
+          ? await processBatch(processor, batch, messages.slice(i, i + limit), control, { cold })
           : {
               kind: 'single' as const,
-              outcome: await processMessage(processor, batch, first, control, {
-                cold,
-                ...(failure === undefined ? {} : { firstFailure: failure }),
-              }),
+              outcome: await processMessage(processor, batch, first, control, { firstFailure: failure }),
             };
       if (step.kind === 'retry-smaller') {
         failed.set(step.failure.offset, { error: step.failure.error });
@@ -264,11 +272,13 @@ export async function startEventConsumer(
     }
   };
 
+  const concurrency =
+    options.partitionsConsumedConcurrently ?? (await defaultConcurrency(kafka, topics, storeFor(env, fn)));
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      partitionsConsumedConcurrently: concurrency,
       eachBatchAutoResolve: false,
       autoCommit: true,
       autoCommitThreshold: options.commitEveryMessages ?? 1,
@@ -278,7 +288,7 @@ export async function startEventConsumer(
     await consumer.disconnect().catch(() => {});
     throw error;
   }
-  log.info({ topics }, 'event consumer started');
+  log.info({ topics, partitionsConsumedConcurrently: concurrency }, 'event consumer started');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -293,4 +303,29 @@ export async function startEventConsumer(
       return stopping;
     },
   };
+}
+
+/**
+ * The partitions of `topics` that exist (each can be handled in parallel without breaking per-key order), at most
+ * the size of `store`'s connection pool and {@link MAX_DEFAULT_CONCURRENCY}; 1 when the store has no pool.
+ */
+async function defaultConcurrency(
+  kafka: Kafka,
+  topics: readonly string[],
+  store: TransactionalStore<unknown>,
+): Promise<number> {
+  const pool = store.poolState?.();
+  if (pool === undefined) return 1;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    if (present.length === 0) return 1;
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present });
+    const partitions = metadata.reduce((sum, topic) => sum + topic.partitions.length, 0);
+    return Math.max(1, Math.min(MAX_DEFAULT_CONCURRENCY, pool.max, partitions));
+  } finally {
+    await admin.disconnect();
+  }
 }

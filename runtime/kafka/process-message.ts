@@ -6,7 +6,7 @@
  */
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { attemptRecord } from '../attempt-log.ts';
+import { attemptRecord, attemptsRecords, type LoggedAttempt, loggedAttemptOf } from '../attempt-log.ts';
 import { decodeEvent } from '../codec.ts';
 import type { EventFunction, InvocationMeta } from '../define.ts';
 import { type InfrastructureFailure, infrastructureFailure, isRetriable } from '../errors.ts';
@@ -90,6 +90,8 @@ export interface ProcessMessageOptions {
    * its attempt durably *before* it runs, so a message that keeps killing its consumer is dead-lettered.
    */
   cold?: boolean;
+  /** Its attempt was counted already (by a cold batch's `begin`, see `processBatch`): this record includes it. */
+  counted?: AttemptRecord;
 }
 
 /** Processes one message to an outcome; see {@link MessageOutcome}. */
@@ -122,6 +124,9 @@ export async function processMessage(
   const max = p.fn.retryPolicy.attempts;
   const logged = (attempt: number) => ({ ...where, eventId: message.id, eventType: message.type, attempt });
 
+  /** The attempt number of a counted attempt, or the outcome that ends here when its attempts are used up. */
+  const admit = (record: AttemptRecord): Promise<number | MessageOutcome> | number =>
+    record.attempts <= max ? record.attempts : exhausted(p, raw, where, control, message, record);
   /** Counts the next attempt before it runs; resolves the attempt number, or an outcome that ends here. */
   const begin = async (): Promise<number | MessageOutcome> => {
     let record: AttemptRecord;
@@ -130,16 +135,15 @@ export async function processMessage(
     } catch (error) {
       return pausedOrThrow(error);
     }
-    if (record.attempts <= max) return record.attempts;
-    return exhausted(p, raw, where, control, message, record);
+    return admit(record);
   };
 
   let begun = false;
   let attempt = 1;
   let failure: unknown = options.firstFailure?.error;
   let failed = options.firstFailure !== undefined;
-  if (!failed && options.cold === true) {
-    const started = await begin();
+  if (!failed && (options.cold === true || options.counted !== undefined)) {
+    const started = options.counted === undefined ? await begin() : await admit(options.counted);
     if (typeof started !== 'number') return started;
     attempt = started;
     begun = true;
@@ -185,7 +189,7 @@ export async function processMessage(
     const durationMs = performance.now() - t0;
     const down = infrastructureFailure(failure);
     if (down !== undefined) {
-      if (begun) await p.attempts.refund(attemptsId);
+      if (begun) await p.attempts.refund([attemptsId]);
       p.log.warn(
         { ...logged(attempt), dependency: down.dependency, err: failure },
         'dependency unavailable: pausing the partition (no attempt spent)',
@@ -382,11 +386,24 @@ export type BatchStep =
 /** A heartbeat between the items of a batch failed (rebalance): the batch gives up and the error goes on. */
 class HeartbeatFailed extends Error {}
 
+export interface ProcessBatchOptions {
+  /**
+   * The front of the batch is cold (first messages after an assignment, see `ProcessMessageOptions.cold`): the
+   * attempts of the whole batch are counted in one statement before it runs. A message whose count shows an
+   * earlier attempt (one that failed, or that never finished: a previous member may have died on it) ends the
+   * batch before it and then goes alone, counted; the others' counts are taken back. A message that kills its
+   * consumer is therefore counted once per death, and its neighbours are not blamed for it.
+   */
+  cold?: boolean;
+}
+
 /**
  * Handles the decodable messages at the front of `raws` (up to the first one that does not decode) in one
  * transaction via `invokeEventBatch`. When that is not possible or fails, it falls back so that the
  * per-message guarantees hold:
  * - the first message does not decode, or the batch is a single message → that message alone, as always;
+ * - cold, and a message has an earlier attempt → the messages before it as a batch, or it alone when it is first;
+ * - a cold batch that does not commit → its counts are taken back first (the fallbacks count what they run);
  * - a dependency is unavailable (database, provider) → `{ paused }` for the whole partition, nothing spent;
  * - the handler of message k failed → if k > 0, the k messages before it are retried as a smaller batch
  *   (`retry-smaller`: nothing was committed; the caller then hands message k to `processMessage` with its
@@ -399,36 +416,71 @@ export async function processBatch(
   source: MessageSource,
   raws: readonly KafkaMessage[],
   control: WaitControl,
+  options: ProcessBatchOptions = {},
 ): Promise<BatchStep> {
+  const cold = options.cold === true;
   const items: BatchItem[] = [];
   const decodedRaws: KafkaMessage[] = [];
   const startedAt = p.clock();
   // Each item's duration: from the end of the previous one (the items run one after another).
   let last = performance.now();
+  /** The batch's attempts, by item (a transaction run again overwrites them); one attempt-log row at its end. */
+  const logged: LoggedAttempt[] = [];
+  const recording = p.fn.recordAttempts !== false;
   for (const raw of raws) {
     const decoded = decodeEvent({ key: raw.key, value: raw.value, headers: raw.headers ?? {} }, p.fn.events);
     if (!decoded.ok) break;
     const where = { topic: source.topic, partition: source.partition, offset: raw.offset };
     const message = decoded.message;
     const meta = eventInvocationMeta(p.fn, message, { attempt: 1, source: sourceOf(where, raw) });
+    const index = items.length;
     items.push({
       message,
       meta,
-      ...(p.fn.recordAttempts === false
-        ? {}
-        : {
-            attemptRecord: (outcome) => {
+      ...(recording
+        ? {
+            done: (outcome) => {
               const now = performance.now();
-              const durationMs = now - last;
+              logged[index] = loggedAttemptOf({ message, meta, outcome, startedAt, durationMs: now - last });
               last = now;
-              return attemptRecord({ fn: p.fn, message, meta, outcome, startedAt, durationMs });
             },
-          }),
+          }
+        : {}),
     });
     decodedRaws.push(raw);
   }
-  if (items.length <= 1)
-    return { kind: 'single', outcome: await processMessage(p, source, raws[0]!, control) };
+  const alone = async (counted?: AttemptRecord): Promise<BatchStep> => ({
+    kind: 'single',
+    outcome: await processMessage(
+      p,
+      source,
+      raws[0]!,
+      control,
+      counted === undefined ? { cold } : { counted },
+    ),
+  });
+  if (items.length <= 1) return alone();
+  /** Attempt keys counted for this batch (cold only): taken back unless it commits. */
+  let begun: string[] = [];
+  if (cold) {
+    const ids = items.map((item, index) => attemptsKey(item.message.id, decodedRaws[index]!));
+    let records: Map<string, AttemptRecord>;
+    try {
+      records = await p.attempts.begin(ids);
+    } catch (error) {
+      return { kind: 'single', outcome: pausedOrThrow(error) };
+    }
+    const earlier = ids.findIndex((id) => (records.get(id)?.attempts ?? 1) > 1);
+    const kept = earlier === -1 ? ids.length : Math.max(1, earlier);
+    if (kept < ids.length) {
+      const keep = new Set(ids.slice(0, kept));
+      await p.attempts.refund([...new Set(ids.slice(kept))].filter((id) => !keep.has(id)));
+    }
+    if (kept === 1) return alone(records.get(ids[0]!) ?? { attempts: 1, lastError: null });
+    items.length = kept;
+    decodedRaws.length = kept;
+    begun = [...new Set(ids.slice(0, kept))];
+  }
   const between = () =>
     control.heartbeat().catch((error: unknown) => {
       throw new HeartbeatFailed('heartbeat failed', { cause: error });
@@ -457,7 +509,11 @@ export async function processBatch(
     }
   };
   try {
-    const outcomes = await invokeEventBatch(p.fn, items, p.env, { between }).catch((error: unknown) => {
+    const attemptLog = () => attemptsRecords(p.fn, logged.slice(0, items.length));
+    const outcomes = await invokeEventBatch(p.fn, items, p.env, {
+      between,
+      ...(recording ? { attemptLog } : {}),
+    }).catch((error: unknown) => {
       endSpans(error);
       throw error;
     });
@@ -466,6 +522,8 @@ export async function processBatch(
     for (const item of items) observeAge(p, source.topic, item.message);
     return { kind: 'batch', done: items.length, handled };
   } catch (error) {
+    // Rolled back: not this batch's attempt of any message (a failing one is counted again where it is handled).
+    await p.attempts.refund(begun);
     if (error instanceof HeartbeatFailed) throw error.cause;
     const cause = error instanceof BatchItemError ? error.cause : error;
     const down = infrastructureFailure(cause);
@@ -497,6 +555,6 @@ export async function processBatch(
       { ...source, size: items.length, err: error },
       'batch transaction failed; handling messages one at a time',
     );
-    return { kind: 'single', outcome: await processMessage(p, source, raws[0]!, control) };
+    return alone();
   }
 }

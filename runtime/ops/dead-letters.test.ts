@@ -180,8 +180,10 @@ describe('dead-letter tooling', () => {
     const { rows } = await store.db.query<{ value: string }>(
       "SELECT value FROM outbox WHERE topic = 'consumer-attempts' ORDER BY id",
     );
+    // Version 2 rows: the attempts of one transaction each (a batch's, or one failed attempt's).
     const attempts = rows
       .map((r) => JSON.parse(r.value).data)
+      .flatMap((d) => d.attempts.map((a: object) => ({ functionId: d.functionId, groupId: d.groupId, ...a })))
       .filter((a) => a.functionId === victimId && a.eventId === faultEventId);
     expect(attempts.map((a) => [a.topic, a.attempt, a.outcome, a.error])).toEqual([
       [topic, 1, 'retried', 'Error: handler fault: ledger closed'],
