@@ -5,8 +5,8 @@
  * at low load); requests arriving meanwhile queue and go together as the next group, at most `maxSize` of
  * them, in arrival order. Each member's body runs in turn inside the group's transaction; the outbox rows of
  * the whole group are written in one statement at the end, member order kept; every member is answered only
- * after the commit that holds its rows. Members with the same `exclusive` key never share a group (an
- * `Idempotency-Key`: advisory locks are re-entrant within one session, so two members would both get the lock).
+ * after the commit that holds its rows. (Requests carrying an `Idempotency-Key` do not come here: see
+ * `invokeHttpFunction`.)
  *
  * **A failing member does not fail the others.** When a body throws, the group is rolled back; the others run
  * again as a group without it, then the failing one runs alone, so its answer is what it would have been alone
@@ -31,6 +31,11 @@ export const DEFAULT_GROUP_COMMIT_MAX_SIZE = 64;
 export interface GroupCommitOptions {
   /** Most members of one group (default {@link DEFAULT_GROUP_COMMIT_MAX_SIZE}); 1 runs every request alone. */
   maxSize?: number;
+  /**
+   * Longest a member's body may run (default `DEFAULT_HANDLER_TIMEOUT_MS`, 15 s): a hung handler fails with
+   * `HandlerTimeoutError` (504) instead of holding its group, hence every request of the store, forever.
+   */
+  timeoutMs?: number;
 }
 
 /** What a member's body produced: its answer and the outbox rows of the events it emitted. */
@@ -46,8 +51,6 @@ export interface GroupMember<T> {
    * the transaction ends: a body still running after its timeout cannot write into a later transaction.
    */
   run(tx: StoreTransaction<unknown>): Promise<MemberResult<T>>;
-  /** Members with the same key never share a group. */
-  exclusive?: string | undefined;
   /** Told the size of each group it runs in (a span attribute). */
   joined?(size: number): void;
 }
@@ -106,21 +109,9 @@ export class GroupCommitter {
     }
   }
 
-  /** The next group: queued members in order, up to `maxSize`, skipping one whose exclusive key is taken. */
+  /** The next group: the oldest queued members, up to `maxSize`. */
   #takeGroup(): Queued[] {
-    const group: Queued[] = [];
-    const rest: Queued[] = [];
-    const keys = new Set<string>();
-    for (const member of this.#queue) {
-      const key = member.exclusive;
-      if (group.length >= this.#maxSize || (key !== undefined && keys.has(key))) rest.push(member);
-      else {
-        group.push(member);
-        if (key !== undefined) keys.add(key);
-      }
-    }
-    this.#queue = rest;
-    return group;
+    return this.#queue.splice(0, this.#maxSize);
   }
 
   /** Runs `group` until each member has its answer; never throws. */

@@ -89,13 +89,18 @@ export async function invokeHttpFunction(
 ): Promise<HttpResult> {
   const input = validateHttpInput(fn.input, raw);
   const body = (deps: HandlerDeps<unknown>) => fn.handler({ input, deps, meta });
-  if (env.groupCommit === false) return runInTransaction(fn, env, meta, body);
-  return runGrouped(fn, env, meta, body, raw.headers[IDEMPOTENCY_KEY_HEADER]);
+  if (env.groupCommit === false || raw.headers[IDEMPOTENCY_KEY_HEADER] !== undefined) {
+    return runInTransaction(fn, env, meta, body);
+  }
+  return runGrouped(fn, env, meta, body);
 }
 
 /**
- * A request carrying this header never shares a group with another carrying the same value: the handler may
- * hold a lock named after it (create-order's advisory lock), and such locks are re-entrant within one session.
+ * A request carrying this header runs alone, in its own transaction, as without group commit: its handler may
+ * take a lock named after the key (create-order's advisory lock), and such locks are re-entrant within one
+ * session, so two members of one group with the same key would both get it. Alone, too, a request whose key is
+ * still in flight is answered at once (409), not after the group it would wait for. Keyed requests are the
+ * retries of clients that care; they do not need the throughput.
  */
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
@@ -124,15 +129,14 @@ function committerFor(env: RuntimeEnv, store: TransactionalStore<unknown>): Grou
  * An HTTP invocation through the store's group commit (runtime/group-commit.ts): its body runs in a transaction
  * it may share with concurrent requests, and it is answered after that transaction's commit. Each request keeps
  * its own `transaction <service>` span (with the size of its group), from joining to the commit; its body runs in
- * that span's context, so the events it emits continue its own trace. Its body is bounded by
- * {@link DEFAULT_HANDLER_TIMEOUT_MS}, so a hung handler cannot hold the group, hence the store, forever.
+ * that span's context, so the events it emits continue its own trace. Its body is bounded by the group
+ * commit's `timeoutMs`, so a hung handler cannot hold the group, hence the store, forever.
  */
 async function runGrouped(
   fn: { id: string; store: { service: string } },
   env: RuntimeEnv,
   meta: InvocationMeta,
   body: (deps: HandlerDeps<unknown>) => Promise<HttpResult>,
-  exclusive: string | undefined,
 ): Promise<HttpResult> {
   const store = storeFor(env, fn);
   return inSpan(
@@ -145,10 +149,9 @@ async function runGrouped(
         run: (tx) =>
           withTimeout(
             withContext(trace, () => runBody(fn, env, meta, tx, body)),
-            DEFAULT_HANDLER_TIMEOUT_MS,
+            (env.groupCommit || undefined)?.timeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
             `${fn.id}: handler`,
           ),
-        exclusive,
         joined: (size) => span?.setAttribute('orderflow.group_size', size),
       });
     },
