@@ -140,6 +140,12 @@ describe('group commit of HTTP invocations', () => {
     expect(transactions).toBe(3); // 1 alone, then 4 + 4
   });
 
+  it('runs up to maxInFlight groups side by side', async () => {
+    const lanes = envWith({ maxInFlight: 2 });
+    await Promise.all(ids('lanes', 10).map((id) => post(id, 'ok', {}, lanes)));
+    expect(transactions).toBe(3); // two alone at once, then the 8 that waited
+  });
+
   it('given one member failing with its own error, then it gets that error alone and the others commit', async () => {
     const noteIds = ids('mixed', 6);
     const results = await Promise.allSettled(noteIds.map((id, i) => post(id, i === 3 ? 'conflict' : 'ok')));

@@ -1,9 +1,9 @@
 /**
  * Group commit: concurrent invocations writing through one store share one transaction and one commit.
  *
- * One group of a store is in flight at a time. A request that finds none runs at once, alone (no added latency
- * at low load); requests arriving meanwhile queue and go together as the next group, at most `maxSize` of
- * them, in arrival order. Each member's body runs in turn inside the group's transaction; the outbox rows of
+ * One group of a store is in flight at a time (`maxInFlight`). A request that finds none runs at once, alone
+ * (no added latency at low load); requests arriving meanwhile queue and go together as the next group, at most
+ * `maxSize` of them, in arrival order. Each member's body runs in turn inside the group's transaction; the outbox rows of
  * the whole group are written in one statement at the end, member order kept; every member is answered only
  * after the commit that holds its rows. (Requests carrying an `Idempotency-Key` do not come here: see
  * `invokeHttpFunction`.)
@@ -31,6 +31,11 @@ export const DEFAULT_GROUP_COMMIT_MAX_SIZE = 64;
 export interface GroupCommitOptions {
   /** Most members of one group (default {@link DEFAULT_GROUP_COMMIT_MAX_SIZE}); 1 runs every request alone. */
   maxSize?: number;
+  /**
+   * Most groups of the store in flight at once (default 1). A store with a connection pool (PostgreSQL) can
+   * run a few side by side; PGlite runs one transaction at a time, so more would only make smaller groups.
+   */
+  maxInFlight?: number;
   /**
    * Longest a member's body may run (default `DEFAULT_HANDLER_TIMEOUT_MS`, 15 s): a hung handler fails with
    * `HandlerTimeoutError` (504) instead of holding its group, hence every request of the store, forever.
@@ -76,13 +81,15 @@ export class GroupCommitter {
   readonly #transact: Transact;
   readonly #onCommitted: () => void;
   readonly #maxSize: number;
+  readonly #maxInFlight: number;
   #queue: Queued[] = [];
-  #running = false;
+  #inFlight = 0;
 
   constructor(transact: Transact, onCommitted: () => void, options: GroupCommitOptions = {}) {
     this.#transact = transact;
     this.#onCommitted = onCommitted;
     this.#maxSize = Math.max(1, options.maxSize ?? DEFAULT_GROUP_COMMIT_MAX_SIZE);
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   }
 
   /**
@@ -96,16 +103,17 @@ export class GroupCommitter {
         resolve: resolve as (v: unknown) => void,
         reject,
       });
-      if (!this.#running) void this.#drain();
+      if (this.#inFlight < this.#maxInFlight) void this.#drain();
     });
   }
 
+  /** One lane: runs groups while members are queued. At most `maxInFlight` lanes run at once. */
   async #drain(): Promise<void> {
-    this.#running = true;
+    this.#inFlight++;
     try {
       while (this.#queue.length > 0) await this.#settle(this.#takeGroup());
     } finally {
-      this.#running = false;
+      this.#inFlight--;
     }
   }
 
