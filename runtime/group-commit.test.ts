@@ -202,6 +202,21 @@ describe('group commit of HTTP invocations', () => {
     expect(transactions).toBe(5);
   });
 
+  it('runs GET requests alone, each in its own transaction', async () => {
+    const readNote = defineHttpFunction({ ...addNote, id: 'read-note', method: 'GET' });
+    await Promise.all(
+      ids('read', 5).map((id) =>
+        invokeHttpFunction(
+          readNote,
+          { params: { id }, body: { text: 'read', behaviour: 'ok' }, query: {}, headers: {} },
+          env,
+          meta(),
+        ),
+      ),
+    );
+    expect(transactions).toBe(5);
+  });
+
   it('runs every request in its own transaction with groupCommit: false', async () => {
     await Promise.all(ids('off', 5).map((id) => post(id, 'ok', {}, envWith(false))));
     expect(transactions).toBe(5);

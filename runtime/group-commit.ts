@@ -5,8 +5,8 @@
  * (no added latency at low load); requests arriving meanwhile queue and go together as the next group, at most
  * `maxSize` of them, in arrival order. Each member's body runs in turn inside the group's transaction; the outbox rows of
  * the whole group are written in one statement at the end, member order kept; every member is answered only
- * after the commit that holds its rows. (Requests carrying an `Idempotency-Key` do not come here: see
- * `invokeHttpFunction`.)
+ * after the commit that holds its rows. (GET requests and requests carrying an `Idempotency-Key` do not come
+ * here: see `groupable` in invoke.ts.)
  *
  * **A failing member does not fail the others.** When a body throws, the group is rolled back; the others run
  * again as a group without it, then the failing one runs alone, so its answer is what it would have been alone

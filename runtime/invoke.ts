@@ -89,10 +89,20 @@ export async function invokeHttpFunction(
 ): Promise<HttpResult> {
   const input = validateHttpInput(fn.input, raw);
   const body = (deps: HandlerDeps<unknown>) => fn.handler({ input, deps, meta });
-  if (env.groupCommit === false || raw.headers[IDEMPOTENCY_KEY_HEADER] !== undefined) {
-    return runInTransaction(fn, env, meta, body);
-  }
+  if (!groupable(fn, raw, env)) return runInTransaction(fn, env, meta, body);
   return runGrouped(fn, env, meta, body);
+}
+
+/**
+ * Whether a request goes through the store's group commit. Not when it is off, and not for
+ * - a `GET`: a read has no commit to share, a read that fails (a 404) would make its group roll back and redo
+ *   every write in it, and on a pooled store reads run side by side anyway;
+ * - a request with an `Idempotency-Key` (below).
+ */
+function groupable(fn: { method: string }, raw: HttpRawInput, env: RuntimeEnv): boolean {
+  return (
+    env.groupCommit !== false && fn.method !== 'GET' && raw.headers[IDEMPOTENCY_KEY_HEADER] === undefined
+  );
 }
 
 /**
