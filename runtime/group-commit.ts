@@ -180,7 +180,10 @@ export class GroupCommitter {
   }
 }
 
-/** `tx` and its repository behind revocable proxies: any use after `revoke()` throws a TypeError. */
+/**
+ * `tx` and its repository behind revocable proxies: any use after `revoke()` throws a TypeError. Like `guarded`,
+ * it expects plain objects of functions (a class with private fields would not work behind a proxy).
+ */
 function revocable(tx: StoreTransaction<unknown>): { proxy: StoreTransaction<unknown>; revoke: () => void } {
   const outer = Proxy.revocable(tx, {});
   const repo = Proxy.revocable(tx.repo as object, {});
