@@ -2,41 +2,40 @@
  * Group commit keeps each request's trace: its own `transaction <service>` span under its own server span,
  * and the events it emits carry its own trace, even when its body ran in a transaction shared with others.
  */
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { NoteAdded } from './__fixtures__/events.ts';
-import { createNotesFixture, type NotesFixture, notesStore } from './__fixtures__/notes-store.ts';
-import { defineHttpFunction, type Ports } from './define.ts';
-import { invokeHttpFunction, type RuntimeEnv } from './invoke.ts';
+import { startTracing, type Tracing } from '../../app/tracing.ts';
+import { NoteAdded } from '../../runtime/__fixtures__/events.ts';
+import { createNotesFixture, type NotesFixture, notesStore } from '../../runtime/__fixtures__/notes-store.ts';
+import { defineHttpFunction, type Ports } from '../../runtime/define.ts';
+import { invokeHttpFunction, type RuntimeEnv } from '../../runtime/invoke.ts';
 
 const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const tracer = provider.getTracer('test');
+let tracing: Tracing;
 let fx: NotesFixture;
 let env: RuntimeEnv;
 
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  tracing = (await startTracing({
+    serviceName: 'orderflow',
+    env: {},
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  }))!;
   fx = await createNotesFixture();
   env = {
     stores: { notes: fx.store },
     ports: {} as Ports,
     clock: () => new Date('2030-01-01T00:00:00.000Z'),
     logger: pino({ level: 'silent' }),
-    tracer,
+    tracer: tracing.tracer,
   };
 });
 afterAll(async () => {
   await fx.close();
-  await provider.shutdown();
-  context.disable();
-  propagation.disable();
+  await tracing.shutdown();
 });
 
 const addNote = defineHttpFunction({
@@ -54,7 +53,7 @@ const addNote = defineHttpFunction({
 
 /** One request under its own server span; resolves that span's trace id. */
 const request = (id: string) =>
-  tracer.startActiveSpan(`POST ${id}`, async (server) => {
+  tracing.tracer.startActiveSpan(`POST ${id}`, async (server) => {
     await invokeHttpFunction(addNote, { params: { id }, body: undefined, query: {}, headers: {} }, env, {
       functionId: 'add-note',
       correlationId: id,
