@@ -16,18 +16,20 @@ import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { canonicalEventId, encodeEvent } from './codec.ts';
-import type {
-  EventFunction,
-  HandlerDeps,
-  HttpFunction,
-  HttpInput,
-  HttpInputSchemas,
-  HttpResult,
-  InvocationMeta,
-  Ports,
+import {
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  type EventFunction,
+  type HandlerDeps,
+  type HttpFunction,
+  type HttpInput,
+  type HttpInputSchemas,
+  type HttpResult,
+  type InvocationMeta,
+  type Ports,
 } from './define.ts';
 import { type FieldIssue, HandlerTimeoutError, NonRetriableError, ValidationError } from './errors.ts';
 import type { EventMessage } from './events.ts';
+import { type GroupCommitOptions, GroupCommitter } from './group-commit.ts';
 import { derivedUuid } from './ids.ts';
 import { toFieldIssues } from './issues.ts';
 import type { Metrics } from './metrics/metrics.ts';
@@ -55,6 +57,11 @@ export interface RuntimeEnv {
   metrics?: Metrics;
   /** OpenTelemetry tracer (`runtime/tracing/`); absent: nothing is traced. */
   tracer?: Tracer;
+  /**
+   * Group commit of HTTP invocations (runtime/group-commit.ts): options, or `false` for one transaction per
+   * request, run concurrently. Default: on, at most 64 requests per group.
+   */
+  groupCommit?: GroupCommitOptions | false;
 }
 
 /** An HTTP request as a binding hands it over, before validation. Header names are lower-case. */
@@ -81,7 +88,84 @@ export async function invokeHttpFunction(
   meta: InvocationMeta,
 ): Promise<HttpResult> {
   const input = validateHttpInput(fn.input, raw);
-  return runInTransaction(fn, env, meta, (deps) => fn.handler({ input, deps, meta }));
+  const body = (deps: HandlerDeps<unknown>) => fn.handler({ input, deps, meta });
+  if (!groupable(fn, raw, env)) return runInTransaction(fn, env, meta, body);
+  return runGrouped(fn, env, meta, body);
+}
+
+/**
+ * Whether a request goes through the store's group commit. Not when it is off, and not for
+ * - a `GET`: a read has no commit to share, a read that fails (a 404) would make its group roll back and redo
+ *   every write in it, and on a pooled store reads run side by side anyway;
+ * - a request with an `Idempotency-Key` (below).
+ */
+function groupable(fn: { method: string }, raw: HttpRawInput, env: RuntimeEnv): boolean {
+  return (
+    env.groupCommit !== false && fn.method !== 'GET' && raw.headers[IDEMPOTENCY_KEY_HEADER] === undefined
+  );
+}
+
+/**
+ * A request carrying this header runs alone, in its own transaction, as without group commit: its handler may
+ * take a lock named after the key (create-order's advisory lock), and such locks are re-entrant within one
+ * session, so two members of one group with the same key would both get it. Alone, too, a request whose key is
+ * still in flight is answered at once (409), not after the group it would wait for. Keyed requests are the
+ * retries of clients that care; they do not need the throughput.
+ */
+const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+const committers = new WeakMap<RuntimeEnv, Map<string, GroupCommitter>>();
+
+/** The group commit of `store` in `env` (one per store and environment, made on first use). */
+function committerFor(env: RuntimeEnv, store: TransactionalStore<unknown>): GroupCommitter {
+  let byService = committers.get(env);
+  if (byService === undefined) {
+    byService = new Map();
+    committers.set(env, byService);
+  }
+  let committer = byService.get(store.service);
+  if (committer === undefined) {
+    committer = new GroupCommitter(
+      (work) => inStoreTransaction(store, env.metrics, work),
+      () => env.onCommitted?.(store.service),
+      env.groupCommit || {},
+    );
+    byService.set(store.service, committer);
+  }
+  return committer;
+}
+
+/**
+ * An HTTP invocation through the store's group commit (runtime/group-commit.ts): its body runs in a transaction
+ * it may share with concurrent requests, and it is answered after that transaction's commit. Each request keeps
+ * its own `transaction <service>` span (with the size of its group), from joining to the commit; its body runs in
+ * that span's context, so the events it emits continue its own trace. Its body is bounded by the group
+ * commit's `timeoutMs`, so a hung handler cannot hold the group, hence the store, forever.
+ */
+async function runGrouped(
+  fn: { id: string; store: { service: string } },
+  env: RuntimeEnv,
+  meta: InvocationMeta,
+  body: (deps: HandlerDeps<unknown>) => Promise<HttpResult>,
+): Promise<HttpResult> {
+  const store = storeFor(env, fn);
+  return inSpan(
+    env.tracer,
+    `transaction ${store.service}`,
+    { kind: SpanKind.INTERNAL, attributes: { 'db.namespace': store.service, 'orderflow.function': fn.id } },
+    (span) => {
+      const trace = activeContext();
+      return committerFor(env, store).submit({
+        run: (tx) =>
+          withTimeout(
+            withContext(trace, () => runBody(fn, env, meta, tx, body)),
+            (env.groupCommit || undefined)?.timeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
+            `${fn.id}: handler`,
+          ),
+        joined: (size) => span?.setAttribute('orderflow.group_size', size),
+      });
+    },
+  );
 }
 
 /**
