@@ -19,7 +19,7 @@ import { cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { SWAGGER_UI_ASSETS, swaggerUiDir } from '../runtime/http/api-docs.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +31,21 @@ const BANNER = [
   "import { createRequire as __orderflowCreateRequire } from 'node:module';",
   'const require = __orderflowCreateRequire(import.meta.url);',
 ].join('\n');
+
+/**
+ * zod's `z` is a namespace object, so a bundle keeps all it re-exports, `z.locales` too: error messages in
+ * some 50 languages, ~250 KiB that `serve` would parse at every cold start. Nothing here selects a locale
+ * (zod configures English itself, importing `locales/en.js` directly), so the bundle's `z.locales` holds English only.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: 'js',
+    }));
+  },
+};
 
 /** Files PGlite fetches with `new URL('./<file>', import.meta.url)`. */
 const PGLITE_ASSETS = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
@@ -76,6 +91,7 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
     sourcesContent: false,
     legalComments: 'linked',
     banner: { js: BANNER },
+    plugins: [zodEnglishOnly],
     metafile: true,
     logLevel: 'warning',
   });
