@@ -57,6 +57,8 @@ async function main(): Promise<void> {
           ...(persistent ? { dataDir: join(config.dataDir, 'kafka') } : {}),
           partitions: config.topicPartitions,
           logger,
+          // Its own thread: the broker's protocol work takes the second core, not the functions' event loop.
+          thread: true,
         })
       : undefined;
   const brokers = config.kafkaBrokers ?? broker!.brokers;
