@@ -98,6 +98,10 @@ function fail(message: string): never {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A database behind this build is an operator's step to take, not a bug: its message says which, no stack.
+  const expected = error instanceof Error && error.name === 'SchemaBehindError';
+  const text =
+    error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
+  process.stderr.write(`fatal: ${text}\n`);
   process.exit(1);
 });
