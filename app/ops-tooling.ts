@@ -70,9 +70,6 @@ export async function createOpsTooling(options: OpsToolingOptions): Promise<OpsT
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     }),
     outbox: outboxOps(options.stores),
-    close: async () => {
-      await connecting?.catch(() => undefined);
-      await producer.disconnect().catch(() => undefined);
-    },
+    close: () => producer.disconnect().catch(() => undefined),
   };
 }
