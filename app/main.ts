@@ -4,6 +4,9 @@
  *   node dist/main.js serve <function-id> [<function-id> …]   run those functions (FUNCTION_ID env also works)
  *   node dist/main.js serve all                                run every function of the manifest
  *   node dist/main.js migrate                                  apply every service's migrations, then exit
+ *
+ * `serve` applies no DDL: it checks that its services' databases have every migration of this build and exits
+ * with an error naming the `migrate` job when one is missing (`MIGRATE_ON_START=true` makes it migrate).
  *   node dist/main.js topics                                   create the manifest's topics, then exit
  *   node dist/main.js ops dlq list …                           the ops CLI (`app/ops.ts`)
  *
@@ -18,14 +21,14 @@ import type { AnyFunction } from '../runtime/define.ts';
 import { createKafkaClient } from '../runtime/kafka/client.ts';
 import { ensureTopics } from '../runtime/kafka/topics.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
-import { runOpsMain } from './ops-entry.ts';
 import { onShutdownSignal } from './signals.ts';
 import { startSystem, topicSpecs } from './system.ts';
 
 const USAGE = 'usage: main serve <function-id…|all> | migrate | topics | ops …';
 
 async function main(argv: readonly string[]): Promise<void> {
-  if (argv[0] === 'ops') return runOpsMain(argv.slice(1));
+  // The ops CLI's code is loaded only for `ops` (a chunk of its own in the bundle).
+  if (argv[0] === 'ops') return (await import('./ops-entry.ts')).runOpsMain(argv.slice(1));
   const { positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true });
   const [command, ...rest] = positionals;
   const config = exitOnConfigError(() => loadConfig());
@@ -49,7 +52,8 @@ async function main(argv: readonly string[]): Promise<void> {
 async function serveCommand(config: Config, logger: Logger, ids: readonly string[]): Promise<void> {
   const functions = selectFunctions(ids.filter((id) => id !== ''));
   const brokers = requireBrokers(config);
-  const system = await startSystem({ config, functions, brokers, logger });
+  // Migrations are the `migrate` job's: serve only checks the schema version, unless MIGRATE_ON_START=true.
+  const system = await startSystem({ config, functions, brokers, logger, migrate: config.migrateOnStart });
   onShutdownSignal(logger, () => system.stop());
   logger.info({ functions: functions.map((fn) => fn.id), url: system.host.url }, 'serving');
 }
@@ -94,6 +98,10 @@ function fail(message: string): never {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A database behind this build is an operator's step to take, not a bug: its message says which, no stack.
+  const expected = error instanceof Error && error.name === 'SchemaBehindError';
+  const text =
+    error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
+  process.stderr.write(`fatal: ${text}\n`);
   process.exit(1);
 });

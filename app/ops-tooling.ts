@@ -34,7 +34,11 @@ export interface OpsToolingOptions {
   clock?: () => Date;
 }
 
-/** Connects a producer for redrives and builds the tooling; `close()` disconnects it. */
+/**
+ * Builds the tooling at once; the producer for redrives connects in the background (a process serving HTTP
+ * does not wait for Kafka), and a redrive waits for it, reconnecting if that attempt failed. `close()`
+ * disconnects it.
+ */
 export async function createOpsTooling(options: OpsToolingOptions): Promise<OpsTooling> {
   const kafka = createKafkaClient({
     brokers: options.brokers,
@@ -42,11 +46,26 @@ export async function createOpsTooling(options: OpsToolingOptions): Promise<OpsT
     logger: options.logger.child({ component: 'ops' }),
   });
   const producer = sharedProducer(kafka);
-  await producer.connect();
+  let connecting: Promise<void> | undefined;
+  const connected = () => {
+    connecting ??= producer.connect().catch((error: unknown) => {
+      connecting = undefined;
+      throw error;
+    });
+    return connecting;
+  };
+  connected().catch(() => undefined);
+  const sending: ReturnType<typeof sharedProducer> = {
+    ...producer,
+    send: async (record) => {
+      await connected();
+      return producer.send(record);
+    },
+  };
   return {
     deadLetters: deadLetterOps({
       sources: deadLetterSources(options.functions ?? manifest),
-      log: kafkaTopicLog(kafka, producer),
+      log: kafkaTopicLog(kafka, sending),
       maxRedrives: options.maxRedrives,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     }),

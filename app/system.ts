@@ -1,6 +1,7 @@
 /**
  * The composition root: turns a `Config` and a list of functions into a running host — stores opened and
- * migrated, ports built, topics created, relays, consumers and the HTTP server started. Used by the
+ * migrated (or their schema version checked), ports built, topics created, relays, consumers and the HTTP
+ * server started. Nothing here waits for Kafka before the HTTP server listens. Used by the
  * container entry point (`app/main.ts`) and the all-in-one launcher (`local/start.ts`).
  * @module
  */
@@ -35,6 +36,11 @@ export interface SystemOptions {
   tracing?: Tracing;
   /** Mounts `/ops` with this bearer token (`npm start` generates one); default `config.opsToken`. */
   opsToken?: string;
+  /**
+   * Apply pending migrations (default true: `npm start`, tests). `serve` passes `config.migrateOnStart`, false
+   * by default: the `migrate` job has applied them, and a function only checks the schema version.
+   */
+  migrate?: boolean;
 }
 
 export interface RunningSystem {
@@ -71,7 +77,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const { stores, close } = await openStores(
     servicesOf(options.functions),
     (service) => databaseTarget(config, service),
-    { logger: dbLog, onPgliteMaintenance: pgliteMaintenanceLog(dbLog) },
+    { logger: dbLog, onPgliteMaintenance: pgliteMaintenanceLog(dbLog), migrate: options.migrate ?? true },
   );
   let ops: OpsTooling | undefined;
   try {

@@ -18,7 +18,10 @@ export interface DialectOptions {
 }
 
 export interface DialectDriver<T extends DatabaseTarget> {
-  /** Opens (or reuses) the connection for `target` and builds the service's store on it. */
+  /**
+   * Opens (or reuses) the connection for `target` and builds the service's store on it; `migrate: true` applies
+   * pending migrations, `false` only checks that none is pending (`SchemaBehindError`, db/schema-version.ts).
+   */
   openStore(service: string, target: T, options: { migrate: boolean }): Promise<TransactionalStore<unknown>>;
   /** Closes every connection this driver opened, once. */
   close(): Promise<void>;

@@ -7,6 +7,7 @@
  * runs under tsx, vitest and from the bundle with no setting. Keep this file beside `db/migrations/`.
  * @module
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,4 +22,16 @@ export function migrationsRoot(): string {
  */
 export function dialectMigrationsFolder(dialect: 'postgres' | 'mssql', service: string): string {
   return join(migrationsRoot(), dialect, service);
+}
+
+/**
+ * The names of a service's migrations in order (each folder that holds a `migration.sql`), as drizzle's
+ * migrator records them in its history table. Reads one directory; no file is opened or hashed.
+ * @example migrationNames('postgres', 'orders') // ['20261123151058_init', …]
+ */
+export function migrationNames(dialect: 'postgres' | 'mssql', service: string): string[] {
+  const folder = dialectMigrationsFolder(dialect, service);
+  return readdirSync(folder)
+    .filter((name) => existsSync(join(folder, name, 'migration.sql')))
+    .sort((a, b) => a.localeCompare(b));
 }

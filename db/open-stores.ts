@@ -1,5 +1,6 @@
 /**
- * Opens the stores of the given services where configuration says they live, and migrates them.
+ * Opens the stores of the given services where configuration says they live, and migrates them (or checks
+ * that they are migrated: `serve` leaves DDL to the one-shot `migrate` job).
  * The one place that picks a dialect: PGlite (no URL), a PostgreSQL server (`postgres://`), or SQL Server
  * (`mssql://`, `sqlserver://`; URL forms in `db/mssql/url.ts`). Each dialect's module (and driver) is loaded
  * only when some service uses it.
@@ -19,7 +20,10 @@ export interface OpenedStores {
 }
 
 export interface OpenStoresOptions extends DialectOptions {
-  /** Apply pending migrations (default true). A one-shot `migrate` job passes true and exits. */
+  /**
+   * Apply pending migrations (default true; the `migrate` job and `npm start`). False: only check that the
+   * database has every migration of this build, else fail with `SchemaBehindError` (db/schema-version.ts).
+   */
   migrate?: boolean;
 }
 

@@ -186,6 +186,17 @@ describe('the bundles', () => {
       const kafkaEnv = { KAFKA_BROKERS: broker.brokers.join(','), TOPIC_PARTITIONS: String(PARTITIONS) };
       const running: { process: Started; exited: Promise<number | null> }[] = [];
       try {
+        // Before the migrate job: serve applies no DDL, it exits naming the job (the old serve migrated itself).
+        const early = run('main.js', ['serve', 'get-order'], { ...dbEnv, ...kafkaEnv, PORT: '0' });
+        const earlyCode = await Promise.race([
+          early.exited,
+          new Promise<string>((resolve) => setTimeout(() => resolve('still running after 30 s'), 30_000)),
+        ]);
+        early.child.kill('SIGKILL');
+        expect(earlyCode, early.output.join('\n')).toBe(1);
+        expect(early.output.join('\n')).toContain('behind this build (first missing: ');
+        expect(early.output.join('\n')).toContain('run the migrate job');
+
         const migrate = await runJob(['migrate'], dbEnv);
         expect(migrate.code, migrate.output.join('\n')).toBe(0);
         report.push(`[${target}] migrate job: ${migrate.ms} ms`);

@@ -93,6 +93,11 @@ describe('npm start (local/start.ts)', () => {
     expect(launched.stdout.length).toBeGreaterThan(0);
     for (const line of launched.stdout) expect(() => JSON.parse(line), line).not.toThrow();
     expect(launched.stderr.some((line) => line.startsWith('orderflow is up on http://'))).toBe(true);
+    // The embedded broker runs in a worker thread of its own (the functions' event loop is the main thread).
+    const listening = launched.stdout
+      .map((line) => JSON.parse(line) as { msg?: string; component?: string; thread?: number })
+      .find((line) => line.component === 'kafka-broker' && line.msg === 'broker listening');
+    expect(listening?.thread).toBeGreaterThan(0);
     launched.child.kill('SIGTERM');
     expect(await launched.exited).toBe(0);
   }, 60_000);

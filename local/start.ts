@@ -57,12 +57,15 @@ async function main(): Promise<void> {
           ...(persistent ? { dataDir: join(config.dataDir, 'kafka') } : {}),
           partitions: config.topicPartitions,
           logger,
+          // Its own thread: the broker's protocol work takes the second core, not the functions' event loop.
+          thread: true,
         })
       : undefined;
   const brokers = config.kafkaBrokers ?? broker!.brokers;
   // `npm start` always serves /ops: with OPS_TOKEN when set, else a token made for this run and printed.
   const opsToken = config.opsToken ?? randomBytes(24).toString('base64url');
-  const system = await startSystem({ config, functions: manifest, brokers, logger, opsToken });
+  // The all-in-one process is its own migrate job.
+  const system = await startSystem({ config, functions: manifest, brokers, logger, opsToken, migrate: true });
   onShutdownSignal(logger, async () => {
     await system.stop();
     await broker?.stop();

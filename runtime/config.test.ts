@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       pruneBatchSize: 1000,
       opsToken: undefined,
       dlqMaxRedrives: 3,
+      migrateOnStart: false,
     });
   });
 

@@ -68,6 +68,8 @@ export interface Config {
   opsToken: string | undefined;
   /** `DLQ_MAX_REDRIVES`: how many times one dead letter may be redriven before redrive refuses it. */
   dlqMaxRedrives: number;
+  /** `MIGRATE_ON_START`: `serve` applies pending migrations itself instead of only checking the schema version. */
+  migrateOnStart: boolean;
 }
 
 /** The variables `loadConfig` reads. */
@@ -102,6 +104,7 @@ export const CONFIG_VARIABLES = [
   'PRUNE_BATCH_SIZE',
   'OPS_TOKEN',
   'DLQ_MAX_REDRIVES',
+  'MIGRATE_ON_START',
 ] as const;
 type Variable = (typeof CONFIG_VARIABLES)[number];
 
@@ -201,6 +204,10 @@ const schema = z.object({
   PRUNE_BATCH_SIZE: int(1, 100_000).default(1_000),
   OPS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   DLQ_MAX_REDRIVES: int(0, 1_000).default(3),
+  MIGRATE_ON_START: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((s) => s === 'true')
+    .optional(),
 });
 
 /** One bad variable: `{ variable: 'PORT', message: 'must be an integer between 0 and 65535 (got "abc")' }`. */
@@ -297,6 +304,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pruneBatchSize: v.PRUNE_BATCH_SIZE,
     opsToken: v.OPS_TOKEN,
     dlqMaxRedrives: v.DLQ_MAX_REDRIVES,
+    migrateOnStart: v.MIGRATE_ON_START ?? false,
   });
 }
 

@@ -8,16 +8,18 @@
  *                        that runs it, and in a bundle that is the bundle
  *   dist/package.json    `{"type":"module"}`, so dist/ runs wherever it is copied (the image holds only dist/)
  *
+ *   dist/chunk-<hash>.js code the entries share or load on demand with `import()` (code splitting)
+ *
  * ESM for Node 20, minified, with source maps (run with `node --enable-source-maps`). Every dependency is
  * bundled, so nothing stays external and no node_modules are needed at run time; the CJS ones (pino,
- * kafkajs, mssql, pg) call `require`, hence the createRequire banner.
+ * kafkajs, mssql, pg) call `require`, hence the createRequire banner (in every chunk).
  * @module
  */
 import { cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { SWAGGER_UI_ASSETS, swaggerUiDir } from '../runtime/http/api-docs.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +31,21 @@ const BANNER = [
   "import { createRequire as __orderflowCreateRequire } from 'node:module';",
   'const require = __orderflowCreateRequire(import.meta.url);',
 ].join('\n');
+
+/**
+ * zod's `z` is a namespace object, so a bundle keeps all it re-exports, `z.locales` too: error messages in
+ * some 50 languages, ~250 KiB that `serve` would parse at every cold start. Nothing here selects a locale
+ * (zod configures English itself, importing `locales/en.js` directly), so the bundle's `z.locales` holds English only.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: 'js',
+    }));
+  },
+};
 
 /** Files PGlite fetches with `new URL('./<file>', import.meta.url)`. */
 const PGLITE_ASSETS = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
@@ -51,31 +68,33 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
   const outdir = options.outdir ?? join(root, 'dist');
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
-  // One self-contained file per entry (no code splitting): each is loaded alone, and every module's
-  // `import.meta.url` is the bundle's own, which the PGlite asset and migration lookups rely on.
-  const results = await Promise.all(
-    Object.entries(ENTRY_POINTS).map(([name, entry]) =>
-      build({
-        absWorkingDir: root,
-        entryPoints: [entry],
-        outfile: join(outdir, `${name}.js`),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        // Minified (less to parse at cold start) with names kept (error and class names show in logs);
-        // the map carries mappings only, no copies of the sources, so `--enable-source-maps` loads it fast.
-        minify: true,
-        keepNames: true,
-        sourcemap: 'linked',
-        sourcesContent: false,
-        legalComments: 'linked',
-        banner: { js: BANNER },
-        metafile: true,
-        logLevel: 'warning',
-      }),
-    ),
-  );
+  // One build of every entry with code splitting: what an entry imports with `import()` (the dialect a
+  // database URL picks, PGlite, the OpenTelemetry SDK, the ops CLI …) lands in a chunk of its own, loaded only
+  // when a process takes that path, so `serve <function>` parses only the code it runs. Chunks sit beside the
+  // entries (no subfolder): every module's `import.meta.url` then resolves to dist/, where the PGlite assets,
+  // the migrations and Swagger UI are looked up.
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ENTRY_POINTS,
+    outdir,
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    // Minified (less to parse at cold start) with names kept (error and class names show in logs);
+    // the map carries mappings only, no copies of the sources, so `--enable-source-maps` loads it fast.
+    minify: true,
+    keepNames: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'linked',
+    banner: { js: BANNER },
+    plugins: [zodEnglishOnly],
+    metafile: true,
+    logLevel: 'warning',
+  });
   await writeFile(join(outdir, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
   const pgliteDist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
   await Promise.all(PGLITE_ASSETS.map((file) => cp(join(pgliteDist, file), join(outdir, file))));
@@ -87,14 +106,12 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
   );
 
   const sizes: Record<string, number> = {};
-  for (const result of results) {
-    for (const [file, output] of Object.entries(result.metafile.outputs)) {
-      if (!file.endsWith('.map')) sizes[relative(outdir, join(root, file))] = output.bytes;
-    }
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (!file.endsWith('.map')) sizes[relative(outdir, join(root, file))] = output.bytes;
   }
   for (const file of PGLITE_ASSETS) sizes[file] = (await stat(join(outdir, file))).size;
   const inputs = new Set(['scripts/build.ts', 'package-lock.json']);
-  for (const result of results) for (const file of Object.keys(result.metafile.inputs)) inputs.add(file);
+  for (const file of Object.keys(result.metafile.inputs)) inputs.add(file);
   for (const file of await readdir(join(root, 'db/migrations'), { recursive: true }))
     if ((await stat(join(root, 'db/migrations', file))).isFile()) inputs.add(join('db/migrations', file));
   for (const file of PGLITE_ASSETS) inputs.add(relative(root, join(pgliteDist, file)));

@@ -17,7 +17,8 @@ import type { MigrationConfig } from 'drizzle-orm/migrator';
 import { drizzle } from 'drizzle-orm/node-mssql';
 import { migrate as applyMigrations } from 'drizzle-orm/node-mssql/migrator';
 import mssql from 'mssql';
-import { dialectMigrationsFolder } from '../migrations-root.ts';
+import { dialectMigrationsFolder, migrationNames } from '../migrations-root.ts';
+import { requireMigrated } from '../schema-version.ts';
 import type { MssqlDatabase, MssqlDb } from './connect.ts';
 import { appLockStatement, rawStatement, type Statement } from './statement.ts';
 
@@ -99,5 +100,28 @@ export function releaseMigrationLockStatement(db: MssqlDb): Statement<unknown> {
     db,
     sql`exec sp_releaseapplock @Resource = ${MIGRATION_LOCK}, @LockOwner = 'Session'`,
     () => undefined,
+  );
+}
+
+/**
+ * What `serve` does instead of {@link migrate}: one query for the names of the applied migrations (none when
+ * the history table does not exist yet), an error (`SchemaBehindError`) when one of this build's is missing.
+ * @example await checkMigrated(createOrdersStore(conn));
+ */
+export async function checkMigrated(target: {
+  readonly service: string;
+  readonly db: MssqlDb;
+}): Promise<void> {
+  const table = `[${MIGRATIONS_SCHEMA}].[__drizzle_migrations_${target.service}]`;
+  const applied = await appliedMigrationsStatement(target.db, table).execute();
+  requireMigrated(target.service, migrationNames('mssql', target.service), applied);
+}
+
+/** The names recorded in a migrations table; `OBJECT_ID` is null (nothing selected) before the first run. */
+export function appliedMigrationsStatement(db: MssqlDb, table: string): Statement<string[]> {
+  return rawStatement(
+    db,
+    sql`if object_id(${table}, 'U') is not null exec(${`select name from ${table}`})`,
+    (result) => (result.recordset ?? []).flatMap((row) => (typeof row.name === 'string' ? [row.name] : [])),
   );
 }

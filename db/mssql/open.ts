@@ -1,6 +1,6 @@
 /**
  * The SQL Server dialect as `openStores` uses it: one pool per distinct URL shared by the services on it,
- * connected with retries at start, migrations applied on open.
+ * connected with retries at start, migrations applied on open (or only checked: `checkMigrated`).
  * @module
  */
 import type { DatabaseTarget } from '../../runtime/config.ts';
@@ -9,7 +9,7 @@ import type { DialectDriver, DialectOptions } from '../dialect.ts';
 import { createOrdersStore } from '../orders/store.mssql.ts';
 import { createPaymentsStore } from '../payments/store.mssql.ts';
 import { type MssqlDatabase, openMssql } from './connect.ts';
-import { migrate } from './migrate.ts';
+import { checkMigrated, migrate } from './migrate.ts';
 import type { MssqlStore } from './store-base.ts';
 
 const STORES: Record<string, (connection: MssqlDatabase) => MssqlStore<unknown>> = {
@@ -41,6 +41,7 @@ export function createDialectDriver(options: DialectOptions): DialectDriver<Mssq
       }
       const store = create(await connection);
       if (apply) await migrate(store);
+      else await checkMigrated(store);
       return store;
     },
     async close() {

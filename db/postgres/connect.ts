@@ -3,17 +3,12 @@
  * PostgreSQL server through a `pg` pool. Both give the same drizzle API, so stores take either.
  * @module
  */
-import { mkdirSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgAsyncDatabase } from 'drizzle-orm/pg-core/async/db';
 import type { PgQueryResultHKT } from 'drizzle-orm/pg-core/session';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { redactText, redactUrl } from '../../runtime/redact.ts';
-import { type PgliteAutovacuumOptions, startPgliteAutovacuum } from './pglite-autovacuum.ts';
-import { preparingClient } from './pglite-client.ts';
-import { createPglite } from './pglite-initdb.ts';
+import type { PgliteAutovacuumOptions } from './pglite-autovacuum.ts';
 
 /** A drizzle PostgreSQL database or transaction, whatever the driver. Query functions take this first. */
 export type PgDatabase = PgAsyncDatabase<PgQueryResultHKT>;
@@ -55,7 +50,8 @@ export function isPostgresUrl(url: string): boolean {
  * Opens a database: a `pg` pool for a `postgres://` URL, otherwise PGlite in memory or under `dataDir`.
  * Resolves once PGlite is initialised: ~1 s to reopen a data directory or to start a new database from the cached
  * initdb dump (`createPglite`), 4–5 s when initdb has to run (the first time per PGlite version). A PGlite database
- * gets `startPgliteAutovacuum` (PGlite has no autovacuum of its own), stopped by `close()`.
+ * gets `startPgliteAutovacuum` (PGlite has no autovacuum of its own), stopped by `close()`. PGlite's code
+ * (`./pglite-open.ts`) is imported only on that path, so a process on a server never loads it.
  * @example
  * const { db, close } = await openPostgres({ url: process.env.DATABASE_URL });
  */
@@ -76,20 +72,8 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
     const db = drizzleNodePg({ client: pool });
     return withOnceClose(db, 'node-postgres', () => pool.end());
   }
-  if (options.dataDir !== undefined && options.memory !== true)
-    mkdirSync(options.dataDir, { recursive: true });
-  const { client } = await createPglite(
-    options.memory === true || options.dataDir === undefined ? {} : { dataDir: options.dataDir },
-  );
-  const database = fromPglite(client);
-  // PGlite has no autovacuum (single-user mode): without statistics the planner mis-plans as tables grow.
-  const autovacuum = startPgliteAutovacuum(database.db, {
-    ...(options.onPgliteMaintenance === undefined ? {} : { onRun: options.onPgliteMaintenance }),
-  });
-  return withOnceClose(database.db, 'pglite', async () => {
-    await autovacuum.stop();
-    await database.close();
-  });
+  const { openPglite } = await import('./pglite-open.ts');
+  return openPglite(options);
 }
 
 /** The URL is not one `pg` can read; the message names the URL without its password. */
@@ -111,16 +95,8 @@ function checkPostgresUrl(url: string): void {
   }
 }
 
-/**
- * Wraps an already created PGlite instance (e.g. one loaded from a template dump). Statements go through
- * {@link preparingClient}: repeated statements run as prepared statements in one call into PGlite.
- */
-export function fromPglite(client: PGlite): PostgresDatabase {
-  const db = drizzlePglite({ client: preparingClient(client) as unknown as PGlite });
-  return withOnceClose(db, 'pglite', () => client.close());
-}
-
-function withOnceClose(
+/** The database with a `close()` that ends it once, however often it is called. */
+export function withOnceClose(
   db: PgDatabase,
   driver: PostgresDatabase['driver'],
   end: () => Promise<void>,

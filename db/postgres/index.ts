@@ -10,7 +10,6 @@
 export { createOrdersStore, ordersRepo } from '../orders/store.pg.ts';
 export { createPaymentsStore, paymentsRepo } from '../payments/store.pg.ts';
 export {
-  fromPglite,
   isPostgresUrl,
   type OpenPostgresOptions,
   openPostgres,
@@ -18,6 +17,7 @@ export {
   type PostgresDatabase,
 } from './connect.ts';
 export { MIGRATIONS_SCHEMA, type MigrateOptions, migrate, migrationsFolder } from './migrate.ts';
+export { fromPglite } from './pglite-open.ts';
 export {
   openServiceDatabases,
   type ServiceDatabases,

@@ -10,7 +10,8 @@
 import { sql } from 'drizzle-orm';
 import { type MigrationConfig, readMigrationFiles } from 'drizzle-orm/migrator';
 import { migrate as applyMigrations } from 'drizzle-orm/pg-core/async/session';
-import { dialectMigrationsFolder } from '../migrations-root.ts';
+import { dialectMigrationsFolder, migrationNames } from '../migrations-root.ts';
+import { requireMigrated } from '../schema-version.ts';
 import type { PgDatabase } from './connect.ts';
 
 /** Schema holding every service's migrations table. */
@@ -54,4 +55,41 @@ export async function migrate(
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
     await applyMigrations(migrations, tx, config);
   });
+}
+
+/**
+ * What `serve` does instead of {@link migrate}: one query for the names of the applied migrations, an error
+ * (`SchemaBehindError`, naming the `migrate` job) when one of this build's is missing. Applies no DDL.
+ * @example await checkMigrated(createOrdersStore(db));
+ */
+export async function checkMigrated(target: {
+  readonly service: string;
+  readonly db: PgDatabase;
+}): Promise<void> {
+  const { migrationsSchema, migrationsTable } = migrationConfig(target.service);
+  const applied = await target.db
+    .execute(sql`select name from ${sql.identifier(migrationsSchema!)}.${sql.identifier(migrationsTable!)}`)
+    .then(
+      (result) => (result as unknown as { rows: { name: string | null }[] }).rows,
+      (error: unknown) => {
+        // Never migrated: no history schema or table yet, so every migration is pending.
+        if (hasCode(error, ['3F000', '42P01'])) return [];
+        throw error;
+      },
+    );
+  requireMigrated(
+    target.service,
+    migrationNames('postgres', target.service),
+    applied.flatMap((row) => (row.name === null ? [] : [row.name])),
+  );
+}
+
+/** True when the error or one of its causes (drizzle wraps the driver's) has one of these SQLSTATEs. */
+function hasCode(error: unknown, codes: readonly string[]): boolean {
+  for (let link = error, depth = 0; link instanceof Object && depth < 8; depth += 1) {
+    const { code, cause } = link as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string' && codes.includes(code)) return true;
+    link = cause;
+  }
+  return false;
 }

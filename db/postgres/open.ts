@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL dialect as `openStores` uses it: PGlite or a PostgreSQL server, one connection per
- * distinct target shared by the services on it, migrations applied on open.
+ * distinct target shared by the services on it, migrations applied on open (or only checked: `checkMigrated`).
  * @module
  */
 import type { DatabaseTarget } from '../../runtime/config.ts';
@@ -8,7 +8,7 @@ import type { DialectDriver, DialectOptions } from '../dialect.ts';
 import { createOrdersStore } from '../orders/store.pg.ts';
 import { createPaymentsStore } from '../payments/store.pg.ts';
 import { openPostgres, type PostgresDatabase } from './connect.ts';
-import { migrate } from './migrate.ts';
+import { checkMigrated, migrate } from './migrate.ts';
 import type { PostgresStore } from './store-base.ts';
 
 const STORES: Record<string, (db: PostgresDatabase['db']) => PostgresStore<unknown>> = {
@@ -39,7 +39,9 @@ export function createDialectDriver(options: DialectOptions = {}): DialectDriver
         connections.set(identity, connection);
       }
       const store = create((await connection).db);
-      if (apply) await migrate(store);
+      // PGlite in memory starts empty, so no job can have migrated it: it always migrates.
+      if (apply || (target.dialect === 'pglite' && target.dataDir === undefined)) await migrate(store);
+      else await checkMigrated(store);
       return store;
     },
     async close() {

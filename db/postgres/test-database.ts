@@ -17,9 +17,10 @@ import { createOrdersStore } from '../orders/store.pg.ts';
 import type { PaymentsRepo } from '../payments/repo.ts';
 import { paymentsTables } from '../payments/schema.pg.ts';
 import { createPaymentsStore } from '../payments/store.pg.ts';
-import { fromPglite, type PgDatabase } from './connect.ts';
+import type { PgDatabase } from './connect.ts';
 import { migrate, migrationsFolder } from './migrate.ts';
 import { createPglite, pgliteVersion, saveDump } from './pglite-initdb.ts';
+import { fromPglite } from './pglite-open.ts';
 import type { PostgresStore } from './store-base.ts';
 
 const TEMPLATE_PREFIX = 'orderflow-pglite-';
