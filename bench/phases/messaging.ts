@@ -167,6 +167,9 @@ function startCeiling(
         deferConsume: true,
         logLevel: o.logLevel,
         partitions: o.partitions,
+        // As the runtime's default (runtime/kafka/consumer.ts): a pooled server handles every partition at
+        // once, PGlite's one connection one partition at a time; a ceiling with less would flatter the ratio.
+        partitionsConsumedConcurrently: db.url === undefined ? 1 : o.partitions,
         expectedMessages: o.messages,
         limitMs: o.messagingLimitS * 1000,
         ...(db.url === undefined ? {} : { databaseUrl: db.url }),
