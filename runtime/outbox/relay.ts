@@ -58,7 +58,10 @@ const MAX_ERROR_LENGTH = 2_000;
 
 /** A running relay. */
 export interface OutboxRelay {
-  /** Runs a cycle now (or right after the one in flight). Call it after a transaction that wrote outbox rows commits. */
+  /**
+   * Runs a cycle now (or right after the one in flight). Call it after a transaction that wrote outbox rows
+   * commits. A relay attached to its store (the hand-over) has those rows already, and ignores it.
+   */
   nudge(): void;
   /**
    * Publishes what is pending now: waits for the cycle in flight, then runs one that claims until a claim
@@ -74,7 +77,7 @@ export interface OutboxRelay {
  * Starts a relay; its first cycle runs at once.
  * @example
  * const relay = startOutboxRelay({ outbox: store.outbox, publish: kafkaPublisher(producer), logger });
- * env.onCommitted = () => relay.nudge();
+ * env.onCommitted = () => relay.nudge(); // a no-op when the store hands committed rows over
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { outbox, publish } = options;
