@@ -2,7 +2,11 @@
  * The relay over a real service store (PGlite) with the direct hand-over: committed rows published without a
  * claim, and per-key order kept against rows that are rejected, waiting out their back-off or hit by an outage.
  */
+import type { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createOrdersStore } from '../../db/orders/store.pg.ts';
+import type { PgliteQueryClient } from '../../db/postgres/pglite-client.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/postgres/testing.ts';
 import { kafkaPublisher } from '../kafka/publisher.ts';
 import { pingRecords, uniqueTopic } from '../kafka/test-events.ts';
@@ -57,6 +61,35 @@ function relay(options: Partial<OutboxRelayOptions> = {}): OutboxRelay {
   return started;
 }
 
+/**
+ * The orders store over the test database through a client that records what it runs: `statements` (texts,
+ * BEGIN and COMMIT included) and `transactions`.
+ */
+function countingStore() {
+  const inner = (t.db as unknown as { $client: PgliteQueryClient }).$client;
+  const log = { statements: [] as string[], transactions: 0 };
+  const counted = <C extends Pick<PgliteQueryClient, 'query'>>(client: C): C =>
+    new Proxy(client, {
+      get: (target, name, receiver) =>
+        name === 'query'
+          ? (text: string, ...rest: unknown[]) => {
+              log.statements.push(text);
+              return (target.query as (...args: unknown[]) => unknown)(text, ...rest);
+            }
+          : Reflect.get(target, name, receiver),
+    });
+  const client: PgliteQueryClient = {
+    query: (text, params, options) => counted(inner).query(text, params, options),
+    transaction: (fn) => {
+      log.transactions++;
+      log.statements.push('BEGIN');
+      return inner.transaction((tx) => fn(counted(tx))).finally(() => log.statements.push('COMMIT'));
+    },
+  };
+  const store = createOrdersStore(drizzle({ client: client as unknown as PGlite }));
+  return { store, log };
+}
+
 /** A publisher that rejects each record in `rejections` as often as it says, and otherwise publishes. */
 function rejecting(rejections: Map<string, number>, outages = { count: 0 }) {
   const real = kafkaPublisher(k.producer);
@@ -99,6 +132,34 @@ describe('outbox relay with the direct hand-over', () => {
       Array.from({ length: 10 }, (_, n) => `o-${Math.floor(n / 2)}:${n}`),
     );
     await waitFor(async () => (await t.orders.outbox.pendingCount()) === 0, { what: 'rows ended' });
+    await reader.stop();
+  });
+
+  it('costs one statement per published batch after the commit: no claim transaction, no advisory lock', async () => {
+    const topic = uniqueTopic();
+    const reader = await readTopic(k.kafka, topic);
+    const { store, log } = countingStore();
+    const r = relay({ outbox: store.outbox, pollMs: 60_000 });
+    await r.drain();
+    for (let order = 0; order < 3; order++) {
+      log.statements.length = 0;
+      log.transactions = 0;
+      await store.transaction((tx) => tx.appendOutbox(pingRecords(topic, 2, `o-${order}`, 2 * order)));
+      r.nudge();
+      expect(log.transactions).toBe(1);
+      expect(log.statements).toHaveLength(3); // BEGIN, the append, COMMIT
+      await waitFor(() => reader.messages.length === 2 * (order + 1), { what: `order ${order}'s messages` });
+      await waitFor(() => log.statements.length === 4, { what: 'the delete' });
+      expect(log.statements[3]).toMatch(/^delete from "orders"\."outbox" where/);
+      expect(log.statements.join('\n')).not.toMatch(/pg_advisory_xact_lock|update "orders"\."outbox"/);
+      expect(log.transactions).toBe(1);
+    }
+    // Every append and every delete is the same text, whatever the batch: one prepared statement each.
+    await store.transaction((tx) => tx.appendOutbox(pingRecords(topic, 7, 'o-big', 100)));
+    await waitFor(() => reader.messages.length === 13, { what: 'the 7-row batch' });
+    await waitFor(() => log.statements.length === 8, { what: 'its delete' });
+    expect(log.statements[5]).toBe(log.statements[1]);
+    expect(log.statements[7]).toBe(log.statements[3]);
     await reader.stop();
   });
 
