@@ -61,7 +61,8 @@ export async function appendOutbox(
     headers: sql`"r"."headers"::jsonb`,
     createdAt: sql`now()`,
     publishedAt: sql`null`,
-    leaseUntil: sql`case when "r"."free" then now() + ${leaseMs}::integer * interval '1 millisecond' end`,
+    // clock_timestamp(), not now(): the lease counts from the write, not from the start of a long transaction.
+    leaseUntil: sql`case when "r"."free" then clock_timestamp() + ${leaseMs}::integer * interval '1 millisecond' end`,
     attempts: sql`case when "r"."free" then 1 else 0 end`,
     failures: sql`0`,
     lastError: sql`null`,
