@@ -220,6 +220,33 @@ describe('outbox relay with the direct hand-over', () => {
     await reader.stop();
   });
 
+  it('a relay falling behind leaves what is beyond ten batches in the table: claimed, in order', async () => {
+    const topic = uniqueTopic();
+    await ensureTopics(k.kafka, [{ topic, partitions: 1 }]);
+    const reader = await readTopic(k.kafka, topic);
+    const { outbox, claims } = countingOutbox();
+    const r = relay({ outbox, batchSize: 1, pollMs: 60_000 });
+    await r.drain();
+    const claimsBefore = claims();
+    const keys = Array.from({ length: 11 }, (_, i) => `o-${i}`);
+    await commit(pingRecords(topic, 4, 'o-k', 0)); // handed over
+    // 4 + 11 > 10 batches of 1: these go back to the table and are claimed.
+    await commit(keys.flatMap((key, i) => pingRecords(topic, 1, key, 10 + i)));
+    await waitFor(() => reader.messages.length === 15, { what: '15 messages' });
+    expect(keyAndN(reader.messages).filter((m) => m.startsWith('o-k:'))).toEqual([
+      'o-k:0',
+      'o-k:1',
+      'o-k:2',
+      'o-k:3',
+    ]);
+    expect(new Set(keyAndN(reader.messages))).toEqual(
+      new Set([...['o-k:0', 'o-k:1', 'o-k:2', 'o-k:3'], ...keys.map((key, i) => `${key}:${10 + i}`)]),
+    );
+    expect(claims()).toBeGreaterThan(claimsBefore);
+    await waitFor(async () => (await t.orders.outbox.pendingCount()) === 0, { what: 'rows ended' });
+    await reader.stop();
+  });
+
   it('stop() detaches: rows committed afterwards are left unleased for the next relay', async () => {
     const topic = uniqueTopic();
     const r = relay();

@@ -53,6 +53,9 @@ export interface OutboxRelayObserver {
 /** Failures charged to one row before it is parked (`OUTBOX_MAX_FAILURES`). */
 export const DEFAULT_MAX_FAILURES = 10;
 
+/** Batches of handed-over rows a relay holds in memory at most; a commit beyond that is left to the claim. */
+const MAX_HANDED_BATCHES = 10;
+
 /** Longest `last_error` kept per row. */
 const MAX_ERROR_LENGTH = 2_000;
 
@@ -105,6 +108,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let timer: NodeJS.Timeout | undefined;
   /** Rows the store handed over after their commit (leased to us), oldest first, not yet published. */
   const handed: OutboxRecord[] = [];
+  /** Most rows held in `handed`; more are given back to the table. */
+  const maxHanded = batchSize * MAX_HANDED_BATCHES;
   /** Keys of rows rejected in this cycle: their later handed rows are released, not published (they wait). */
   const blockedKeys = new Set<string>();
   /** Releases of handed rows made outside a cycle; `stop()` waits for them. */
@@ -119,6 +124,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (stopped || failures > 0) {
         // Not publishing now: give the rows back to the table at once (poll or the next relay claims them, in order).
         if (rows.length > 0) track(releaseQuietly(rows.map((row) => row.id)));
+        return;
+      }
+      if (handed.length + rows.length > maxHanded) {
+        // Falling behind: the backlog waits in the table, not in memory (and not past its lease); claimed in order.
+        track(releaseQuietly(rows.map((row) => row.id)));
+        kick(true);
         return;
       }
       handed.push(...rows);
