@@ -31,13 +31,6 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How long a claim is ours; must exceed a publish round trip. Default 30000. */
   leaseMs?: number;
-  /**
-   * How long a row written leased to this relay (the direct hand-over) stays ours; at most `leaseMs`. Short,
-   * because it is how long the rows a crashed process had committed wait before another relay (or the restarted
-   * process) claims them; the relay publishes handed rows within milliseconds, so it is rarely reached — and if
-   * it is, the row is published twice, which the consumers' inbox absorbs. Default 5000.
-   */
-  handOverLeaseMs?: number;
   /** Upper bound of the back-off after a failed cycle, and of a failing row's retry delay. Default 10000. */
   maxBackoffMs?: number;
   /** Failed publishes charged to one row before it is parked. Default {@link DEFAULT_MAX_FAILURES}. */
@@ -56,9 +49,6 @@ export interface OutboxRelayObserver {
   published(rows: readonly OutboxRecord[]): void;
   failed(kind: 'outage' | 'rejected', count: number): void;
 }
-
-/** Default {@link OutboxRelayOptions.handOverLeaseMs}. */
-export const DEFAULT_HAND_OVER_LEASE_MS = 5_000;
 
 /** Failures charged to one row before it is parked (`OUTBOX_MAX_FAILURES`). */
 export const DEFAULT_MAX_FAILURES = 10;
@@ -97,7 +87,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pollMs = options.pollMs ?? 1_000;
   const batchSize = options.batchSize ?? 100;
   const leaseMs = options.leaseMs ?? 30_000;
-  const handOverLeaseMs = Math.min(leaseMs, options.handOverLeaseMs ?? DEFAULT_HAND_OVER_LEASE_MS);
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   const maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
   const owner = options.owner ?? randomUUID();
@@ -130,7 +119,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // no claim; `nudge()` then has nothing to do. A store without it (or with another relay attached) is claimed.
   const detach = outbox.attach?.({
     owner,
-    leaseMs: handOverLeaseMs,
+    leaseMs,
     committed(rows, unleased) {
       if (stopped || failures > 0) {
         // Not publishing now: give the rows back to the table at once (poll or the next relay claims them, in order).
