@@ -109,11 +109,11 @@ function config(extra: Record<string, string> = {}): Config {
   });
 }
 
-/** Like `local/start.ts`: the embedded broker in this process, then the system. */
+/** Like `local/start.ts`: the embedded broker in a worker thread of its own, then the system. */
 async function startAllInOne(): Promise<void> {
   const cfg = config();
   const logger = createLogger({ level: cfg.logLevel, name: 'orderflow' });
-  const broker = await startLocalBroker({ port: 0, partitions: cfg.topicPartitions, logger });
+  const broker = await startLocalBroker({ port: 0, partitions: cfg.topicPartitions, logger, thread: true });
   const system = await startSystem({
     config: cfg,
     functions: functionsOf(spec.functions),
