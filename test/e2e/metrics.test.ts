@@ -5,47 +5,27 @@
  */
 import { getMetricsFromIterator, type PromMetrics } from 'prom2javascript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSystem, startSystem } from '../../app/system.ts';
 import { Topics } from '../../contracts/events.ts';
-import { manifest } from '../../functions/manifest.ts';
 import type { RunningBroker } from '../../local/kafka-broker/index.ts';
-import { startLocalBroker } from '../../local/local-broker.ts';
-import { loadConfig } from '../../runtime/config.ts';
 import { createKafkaClient } from '../../runtime/kafka/client.ts';
-import { FAST_CONSUMER, testLogger, waitFor } from '../../runtime/kafka/test-kit.ts';
+import { testLogger, waitFor } from '../../runtime/kafka/test-kit.ts';
+import { type EmbeddedSystem, startEmbeddedSystem } from './embedded-system.ts';
 
 const AMOUNTS = [50, 120, 450, 10, 999, 300];
 const PAID = AMOUNTS.filter((a) => a <= 300).length;
 const DECLINED = AMOUNTS.length - PAID;
 
+let running: EmbeddedSystem;
 let broker: RunningBroker;
-let system: RunningSystem;
 let url: string;
 
 beforeAll(async () => {
-  const logger = testLogger();
-  const config = loadConfig({
-    DATA_DIR: 'memory://',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    TOPIC_PARTITIONS: '2',
-    CONSUMER_RETRY_ATTEMPTS: '1',
-  });
-  broker = await startLocalBroker({ port: 0, partitions: 2, logger });
-  system = await startSystem({
-    config,
-    functions: manifest,
-    brokers: broker.brokers,
-    logger,
-    consumer: FAST_CONSUMER,
-  });
-  await system.host.ready;
-  url = system.host.url!;
+  running = await startEmbeddedSystem({ partitions: 2, env: { CONSUMER_RETRY_ATTEMPTS: '1' } });
+  ({ broker, url } = running);
 }, 120_000);
 
 afterAll(async () => {
-  await system?.stop();
-  await broker?.stop();
+  await running?.stop();
 });
 
 /** `/metrics`, parsed by a Prometheus text-format parser (which throws on a malformed exposition). */

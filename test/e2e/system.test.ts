@@ -4,14 +4,13 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSystem, startSystem } from '../../app/system.ts';
+import type { RunningSystem } from '../../app/system.ts';
 import type { PostgresStore } from '../../db/postgres/store-base.ts';
 import { manifest } from '../../functions/manifest.ts';
 import type { RunningBroker } from '../../local/kafka-broker/index.ts';
-import { startLocalBroker } from '../../local/local-broker.ts';
-import { loadConfig } from '../../runtime/config.ts';
 import { createKafkaClient } from '../../runtime/kafka/client.ts';
-import { FAST_CONSUMER, testLogger, waitFor } from '../../runtime/kafka/test-kit.ts';
+import { testLogger, waitFor } from '../../runtime/kafka/test-kit.ts';
+import { type EmbeddedSystem, startEmbeddedSystem } from './embedded-system.ts';
 
 const ORDERS = 200;
 /** Mixed amounts around the 300 limit, in several shapes a client may send. */
@@ -25,28 +24,18 @@ interface OrderView {
   shipment?: { trackingId: string };
 }
 
+let running: EmbeddedSystem;
 let broker: RunningBroker;
 let system: RunningSystem;
 let url: string;
 
 beforeAll(async () => {
-  const logger = testLogger();
-  const config = loadConfig({ DATA_DIR: 'memory://', PORT: '0', HOST: '127.0.0.1', TOPIC_PARTITIONS: '3' });
-  broker = await startLocalBroker({ port: 0, partitions: 3, logger });
-  system = await startSystem({
-    config,
-    functions: manifest,
-    brokers: broker.brokers,
-    logger,
-    consumer: FAST_CONSUMER,
-  });
-  await system.host.ready;
-  url = system.host.url!;
+  running = await startEmbeddedSystem({ partitions: 3 });
+  ({ broker, system, url } = running);
 }, 120_000);
 
 afterAll(async () => {
-  await system?.stop();
-  await broker?.stop();
+  await running?.stop();
 });
 
 async function rows<T>(service: string, query: ReturnType<typeof sql>): Promise<T[]> {

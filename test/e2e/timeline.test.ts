@@ -3,20 +3,17 @@
  * with track-order folding every topic, the attempt log and the dead-letter and redrive topics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem } from '../../app/system.ts';
 import { PaymentCompleted } from '../../contracts/events.ts';
-import { manifest } from '../../functions/manifest.ts';
 import type { TimelineEntry } from '../../functions/track-order/fold.ts';
 import type { RunningBroker } from '../../local/kafka-broker/index.ts';
-import { startLocalBroker } from '../../local/local-broker.ts';
 import { encodeEvent } from '../../runtime/codec.ts';
-import { loadConfig } from '../../runtime/config.ts';
 import { createKafkaClient, sharedProducer } from '../../runtime/kafka/client.ts';
-import { FAST_CONSUMER, testLogger, waitFor } from '../../runtime/kafka/test-kit.ts';
+import { testLogger, waitFor } from '../../runtime/kafka/test-kit.ts';
+import { type EmbeddedSystem, startEmbeddedSystem } from './embedded-system.ts';
 
 const TOKEN = 'timeline-test-token-0123456789';
+let running: EmbeddedSystem;
 let broker: RunningBroker;
-let stop: () => Promise<void>;
 let url: string;
 
 interface Timeline {
@@ -51,24 +48,11 @@ const timelineWith = (id: string, wanted: string[]) =>
   );
 
 beforeAll(async () => {
-  const logger = testLogger();
-  broker = await startLocalBroker({ port: 0, partitions: 1, logger });
-  const config = loadConfig({ DATA_DIR: 'memory://', PORT: '0', HOST: '127.0.0.1', TOPIC_PARTITIONS: '1' });
-  const system = await startSystem({
-    config,
-    functions: manifest,
-    brokers: broker.brokers,
-    logger,
-    consumer: FAST_CONSUMER,
-    opsToken: TOKEN,
-  });
-  await system.host.ready;
-  url = system.host.url!;
-  stop = () => system.stop();
+  running = await startEmbeddedSystem({ partitions: 1, opsToken: TOKEN });
+  ({ broker, url } = running);
 }, 120_000);
 afterAll(async () => {
-  await stop?.();
-  await broker?.stop();
+  await running?.stop();
 });
 
 describe('GET /orders/:id/timeline', () => {

@@ -6,43 +6,26 @@
  */
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSystem, startSystem } from '../../app/system.ts';
 import { startTracing } from '../../app/tracing.ts';
-import { manifest } from '../../functions/manifest.ts';
-import type { RunningBroker } from '../../local/kafka-broker/index.ts';
-import { startLocalBroker } from '../../local/local-broker.ts';
-import { loadConfig } from '../../runtime/config.ts';
-import { FAST_CONSUMER, testLogger, waitFor } from '../../runtime/kafka/test-kit.ts';
+import { waitFor } from '../../runtime/kafka/test-kit.ts';
+import { type EmbeddedSystem, startEmbeddedSystem } from './embedded-system.ts';
 
 const exporter = new InMemorySpanExporter();
-let broker: RunningBroker;
-let system: RunningSystem;
+let running: EmbeddedSystem;
 let url: string;
 
 beforeAll(async () => {
-  const logger = testLogger();
   const tracing = await startTracing({
     serviceName: 'orderflow',
     env: {},
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
-  const config = loadConfig({ DATA_DIR: 'memory://', PORT: '0', HOST: '127.0.0.1', TOPIC_PARTITIONS: '2' });
-  broker = await startLocalBroker({ port: 0, partitions: 2, logger });
-  system = await startSystem({
-    config,
-    functions: manifest,
-    brokers: broker.brokers,
-    logger,
-    consumer: FAST_CONSUMER,
-    tracing: tracing!,
-  });
-  await system.host.ready;
-  url = system.host.url!;
+  running = await startEmbeddedSystem({ partitions: 2, tracing: tracing! });
+  ({ url } = running);
 }, 120_000);
 
 afterAll(async () => {
-  await system?.stop();
-  await broker?.stop();
+  await running?.stop();
 });
 
 async function post(orderId: string, amount: number, headers: Record<string, string> = {}) {
