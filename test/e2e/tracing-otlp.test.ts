@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTracing, tracingRequested } from '../../app/tracing.ts';
+import { startTracing, type Tracing, tracingRequested } from '../../app/tracing.ts';
 import type { Ports } from '../../runtime/define.ts';
 import { createHttpApp } from '../../runtime/http/app.ts';
 
@@ -37,6 +37,19 @@ afterAll(async () => {
   await new Promise((resolve) => receiver.close(resolve));
 });
 
+/** An HTTP app with no functions (`/healthz`, `/readyz`) traced by `tracing`. */
+const appWith = (tracing: Tracing) =>
+  createHttpApp({
+    functions: [],
+    env: {
+      stores: {},
+      ports: {} as Ports,
+      clock: () => new Date(),
+      logger: pino({ level: 'silent' }),
+      tracer: tracing.tracer,
+    },
+  });
+
 it('is off unless the environment asks, and names the standard variables', () => {
   expect(tracingRequested({})).toBe(false);
   expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x' })).toBe(
@@ -49,16 +62,7 @@ it('is off unless the environment asks, and names the standard variables', () =>
 it('sends the spans of a request as OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
   const tracing = await startTracing({ serviceName: 'get-order' });
   expect(tracing).toBeDefined();
-  const app = createHttpApp({
-    functions: [],
-    env: {
-      stores: {},
-      ports: {} as Ports,
-      clock: () => new Date(),
-      logger: pino({ level: 'silent' }),
-      tracer: tracing!.tracer,
-    },
-  });
+  const app = appWith(tracing!);
   expect((await app.request('/healthz')).status).toBe(200);
   await tracing!.shutdown(); // flushes the batch processor
 
@@ -91,16 +95,7 @@ it('can be started again in the same process after a stop (benchmarks and tests 
   const before = received.length;
   for (const round of [1, 2]) {
     const tracing = await startTracing({ serviceName: `round-${round}` });
-    const app = createHttpApp({
-      functions: [],
-      env: {
-        stores: {},
-        ports: {} as Ports,
-        clock: () => new Date(),
-        logger: pino({ level: 'silent' }),
-        tracer: tracing!.tracer,
-      },
-    });
+    const app = appWith(tracing!);
     expect((await app.request('/readyz')).status).toBe(200);
     await tracing!.shutdown();
   }
