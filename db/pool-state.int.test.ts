@@ -9,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { poolStateOf } from './pool-state.ts';
 
 const url = process.env.DATABASE_URL;
+if (!url?.startsWith('postgres'))
+  console.log(
+    '[skipped] pg.Pool connection counts (db/pool-state.int.test.ts): DATABASE_URL is not a postgres:// URL',
+  );
 
 describe('poolStateOf', () => {
   it('is undefined for a database without a pool', () => {
