@@ -8,6 +8,7 @@ import type { PgAsyncDatabase } from 'drizzle-orm/pg-core/async/db';
 import type { PgQueryResultHKT } from 'drizzle-orm/pg-core/session';
 import pg from 'pg';
 import { redactText, redactUrl } from '../../runtime/redact.ts';
+import { NamedStatementClient, preparedStatementsOption } from './named-statements.ts';
 import type { PgliteAutovacuumOptions } from './pglite-autovacuum.ts';
 
 /** A drizzle PostgreSQL database or transaction, whatever the driver. Query functions take this first. */
@@ -22,7 +23,10 @@ export interface PostgresDatabase {
 }
 
 export interface OpenPostgresOptions {
-  /** `postgres://` or `postgresql://` URL of a server. Absent: PGlite. */
+  /**
+   * `postgres://` or `postgresql://` URL of a server. Absent: PGlite. `prepare=false` among its parameters
+   * runs every statement unnamed (for a pooler that cannot carry prepared statements: ./named-statements.ts).
+   */
   url?: string;
   /** PGlite data directory (created when missing). Ignored with `url`. */
   dataDir?: string;
@@ -60,8 +64,11 @@ export async function openPostgres(options: OpenPostgresOptions = {}): Promise<P
     if (!isPostgresUrl(options.url))
       throw new TypeError('openPostgres: url must start with postgres:// or postgresql://');
     checkPostgresUrl(options.url);
+    // Repeated statements are prepared once per connection (./named-statements.ts); `?prepare=false` opts out.
+    const { url, prepare } = preparedStatementsOption(options.url);
     const pool = new pg.Pool({
-      connectionString: options.url,
+      connectionString: url,
+      ...(prepare ? { Client: NamedStatementClient } : {}),
       max: options.maxConnections ?? 10,
       // Bounded waits, so an outage or an exhausted pool is an error the runtime can classify (and pause or
       // answer 503 for) instead of a request that hangs: a new connection or a free pooled one within 5 s.
