@@ -98,6 +98,15 @@ export interface HttpFunctionConfig<I extends HttpInputSchemas, Repo> {
    * is added for every function.
    */
   responses?: Readonly<Record<number, HttpResponseDoc>>;
+  /**
+   * How this function's requests run in a group commit (runtime/group-commit.ts). `'in-turn'` (default): one
+   * body after another, each seeing the writes of those before it. `'concurrent'`: when every member of a group
+   * says so, their bodies run together, their repository calls one at a time in call order, and the calls of a
+   * batched method (`BATCHED` in runtime/store.ts) waiting together go as one statement. Only for a handler
+   * whose results do not depend on the order its calls interleave with other requests' (create-order: the
+   * insert of its own order, then reads of that order).
+   */
+  groupCommit?: 'in-turn' | 'concurrent';
   handler: (ctx: HttpContext<I, Repo>) => Promise<HttpResult>;
 }
 

@@ -75,6 +75,13 @@ const addNote = defineHttpFunction({
   },
 });
 
+/** The same function with its members run concurrently (their `add` calls queued one at a time). */
+const addNoteConcurrently = defineHttpFunction({ ...addNote, groupCommit: 'concurrent' });
+/** Which of the two the tests post to (each describe below runs for both). */
+let posted: typeof addNote = addNote;
+/** Prefix of the note ids of the run (both runs share one database). */
+let run = '';
+
 let seq = 0;
 const meta = (): InvocationMeta => ({
   functionId: 'add-note',
@@ -89,12 +96,12 @@ const post = (
   runtime: RuntimeEnv = env,
 ) =>
   invokeHttpFunction(
-    addNote,
+    posted,
     { params: { id }, body: { text: `text of ${id}`, behaviour }, query: {}, headers },
     runtime,
     meta(),
   );
-const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${run}${prefix}-${i}`);
 
 /** Which of `noteIds` are stored, and how many outbox rows name them. */
 async function stored(noteIds: readonly string[]): Promise<{ notes: string[]; outbox: number }> {
@@ -105,7 +112,15 @@ async function stored(noteIds: readonly string[]): Promise<{ notes: string[]; ou
   return { notes, outbox };
 }
 
-describe('group commit of HTTP invocations', () => {
+describe.each([
+  ['in turn', addNote],
+  ['concurrently', addNoteConcurrently],
+])('group commit of HTTP invocations, members run %s', (mode, fn) => {
+  beforeEach(() => {
+    posted = fn;
+    run = mode === 'in turn' ? '' : 'c-';
+  });
+
   it('runs a request alone, at once, when nothing else is in flight', async () => {
     for (const id of ids('alone', 3)) expect((await post(id)).status).toBe(201);
     expect(transactions).toBe(3);
@@ -166,11 +181,12 @@ describe('group commit of HTTP invocations', () => {
   });
 
   it('given a member failing only because of one before it in the group, then alone it gets its own answer', async () => {
-    const [, a, b] = await Promise.allSettled([post('dup-other'), post('dup-same'), post('dup-same')]);
+    const [other, same] = [`${run}dup-other`, `${run}dup-same`];
+    const [, a, b] = await Promise.allSettled([post(other), post(same), post(same)]);
     // In one group the second insert of dup-same fails; alone, after the first committed, it fails the same way.
     expect(a.status).toBe('fulfilled');
     expect(b.status).toBe('rejected');
-    expect(await stored(['dup-other', 'dup-same'])).toEqual({ notes: ['dup-other', 'dup-same'], outbox: 2 });
+    expect(await stored([other, same])).toEqual({ notes: [other, same], outbox: 2 });
   });
 
   it('given the database unavailable in one member, then every member of its group gets the 503', async () => {
@@ -181,7 +197,7 @@ describe('group commit of HTTP invocations', () => {
     for (const result of results.slice(1)) {
       expect((result as PromiseRejectedResult).reason).toBeInstanceOf(DependencyUnavailableError);
     }
-    expect(await stored(noteIds)).toEqual({ notes: ['down-0'], outbox: 1 });
+    expect(await stored(noteIds)).toEqual({ notes: [noteIds[0]], outbox: 1 });
   });
 
   it('given a member that hangs, then it times out, the others commit, and its late write lands nowhere', async () => {
@@ -194,7 +210,7 @@ describe('group commit of HTTP invocations', () => {
 
     expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(HandlerTimeoutError);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
-    expect(await stored(noteIds)).toEqual({ notes: ['hang-0', 'hang-1', 'hang-3'], outbox: 3 });
+    expect(await stored(noteIds)).toEqual({ notes: [noteIds[0], noteIds[1], noteIds[3]], outbox: 3 });
   });
 
   it('runs requests with an Idempotency-Key alone, each in its own transaction', async () => {

@@ -3,9 +3,10 @@
  *
  * One group of a store is in flight at a time (`maxInFlight`). A request that finds none runs at once, alone
  * (no added latency at low load); requests arriving meanwhile queue and go together as the next group, at most
- * `maxSize` of them, in arrival order. Each member's body runs in turn inside the group's transaction; the
- * outbox rows of the whole group are written in one statement at the end, member order kept; every member is
- * answered only after the commit that holds its rows. (GET requests and requests carrying an `Idempotency-Key`
+ * `maxSize` of them, in arrival order. Each member's body runs in turn inside the group's transaction (or, when
+ * every member's function says `groupCommit: 'concurrent'`, all together, their repository calls queued and
+ * batched: runtime/repo-call-queue.ts); the outbox rows of the whole group are written in one statement at the
+ * end, member order kept; every member is answered only after the commit that holds its rows. (GET requests and requests carrying an `Idempotency-Key`
  * do not come here: see `groupable` in invoke.ts.)
  *
  * **A failing member does not fail the others.** When a body throws, the group is rolled back; the others run
@@ -25,6 +26,7 @@
  * @module
  */
 import { DependencyUnavailableError, HandlerTimeoutError } from './errors.ts';
+import { GroupAbortedError, RepoCallQueue } from './repo-call-queue.ts';
 import type { NewOutboxRecord, StoreTransaction } from './store.ts';
 
 /** Most members of one group, unless configured otherwise. */
@@ -60,6 +62,12 @@ export interface GroupMember<T> {
   run(tx: StoreTransaction<unknown>): Promise<MemberResult<T>>;
   /** Told the size of each group it runs in (a span attribute). */
   joined?(size: number): void;
+  /**
+   * The member may run concurrently with the others of its group (`groupCommit: 'concurrent'`): when every
+   * member of a group may, their bodies run together, their repository calls one at a time through a
+   * {@link RepoCallQueue}, which batches the calls of a batched method. Otherwise members run one after another.
+   */
+  concurrent?: boolean;
 }
 
 /** How the committer opens a transaction of its store (metrics, unavailability guard). */
@@ -154,25 +162,16 @@ export class GroupCommitter {
     for (const member of group) member.joined?.(group.length);
     const revocations: Array<() => void> = [];
     let emitted = 0;
+    const concurrent = group.length > 1 && group.every((member) => member.concurrent === true);
     const values = await this.#transact(async (tx) => {
-      const values: unknown[] = [];
-      const records: NewOutboxRecord[] = [];
       try {
-        for (const [index, member] of group.entries()) {
-          const { proxy, revoke } = revocable(tx);
-          revocations.push(revoke);
-          let ran: MemberResult<unknown>;
-          try {
-            ran = await member.run(proxy);
-          } catch (error) {
-            throw new MemberFailure(index, error);
-          }
-          values.push(ran.value);
-          records.push(...ran.records);
-        }
+        const ran = concurrent
+          ? await runTogether(group, tx, revocations)
+          : await runInTurn(group, tx, revocations);
+        const records = ran.flatMap((result) => result.records);
         if (records.length > 0) await tx.appendOutbox(records);
         emitted = records.length;
-        return values;
+        return ran.map((result) => result.value);
       } finally {
         for (const revoke of revocations) revoke();
       }
@@ -180,6 +179,59 @@ export class GroupCommitter {
     for (const [index, member] of group.entries()) member.resolve(values[index]);
     if (emitted > 0) this.#onCommitted();
   }
+}
+
+/** Members one after another: each sees the writes of those before it; the first to throw fails the group. */
+async function runInTurn(
+  group: readonly Queued[],
+  tx: StoreTransaction<unknown>,
+  revocations: Array<() => void>,
+): Promise<MemberResult<unknown>[]> {
+  const ran: MemberResult<unknown>[] = [];
+  for (const [index, member] of group.entries()) {
+    const { proxy, revoke } = revocable(tx);
+    revocations.push(revoke);
+    try {
+      ran.push(await member.run(proxy));
+    } catch (error) {
+      throw new MemberFailure(index, error);
+    }
+  }
+  return ran;
+}
+
+/**
+ * Members together, their repository calls queued (see {@link RepoCallQueue}); started on the next turn of the
+ * event loop, so that every member's first call is waiting and batched calls go as one. The first member to
+ * throw fails the group (later calls of the others fail at once); a batched call failing for several members
+ * is nobody's alone: thrown as it is, so each member is then run alone.
+ */
+async function runTogether(
+  group: readonly Queued[],
+  tx: StoreTransaction<unknown>,
+  revocations: Array<() => void>,
+): Promise<MemberResult<unknown>[]> {
+  const queue = new RepoCallQueue(tx.repo as object);
+  const shared = { ...tx, repo: queue.repo } as StoreTransaction<unknown>;
+  let first: MemberFailure | undefined;
+  const runs = group.map((member, index) => {
+    const { proxy, revoke } = revocable(shared);
+    revocations.push(revoke);
+    return member.run(proxy).catch((error: unknown) => {
+      if (first === undefined && !(error instanceof GroupAbortedError)) {
+        first = new MemberFailure(index, error);
+        queue.abort(`group member ${index} failed`);
+      }
+      throw error;
+    });
+  });
+  setImmediate(() => queue.start());
+  const settled = await Promise.allSettled(runs);
+  if (first !== undefined) {
+    if (queue.sharedFailure !== undefined && first.error === queue.sharedFailure) throw first.error;
+    throw first;
+  }
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<MemberResult<unknown>>).value);
 }
 
 /**

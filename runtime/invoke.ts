@@ -143,7 +143,7 @@ function committerFor(env: RuntimeEnv, store: TransactionalStore<unknown>): Grou
  * commit's `timeoutMs`, so a hung handler cannot hold the group, hence the store, forever.
  */
 async function runGrouped(
-  fn: { id: string; store: { service: string } },
+  fn: { id: string; store: { service: string }; groupCommit?: 'in-turn' | 'concurrent' },
   env: RuntimeEnv,
   meta: InvocationMeta,
   body: (deps: HandlerDeps<unknown>) => Promise<HttpResult>,
@@ -163,6 +163,7 @@ async function runGrouped(
             `${fn.id}: handler`,
           ),
         joined: (size) => span?.setAttribute('orderflow.group_size', size),
+        concurrent: fn.groupCommit === 'concurrent',
       });
     },
   );

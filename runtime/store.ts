@@ -131,6 +131,27 @@ export interface MaintenancePort {
   prune(options: PruneOptions): Promise<Record<string, number>>;
 }
 
+/**
+ * Where a repository lists the methods that can serve several waiting callers with one statement, for the
+ * members of a group commit that run concurrently (runtime/repo-call-queue.ts): each entry takes the argument
+ * lists of the waiting calls, in call order, and resolves what each call would have returned alone. The
+ * result must be what those calls one after another would have given (e.g. for a key inserted twice, the
+ * first call creates the row and the second finds it).
+ * @example
+ * return { insertOrder, findOrder, [BATCHED]: { insertOrder: (calls) => insertOrders(calls.map(([o]) => o)) } };
+ */
+export const BATCHED = Symbol.for('orderflow.repo.batched');
+
+/** See {@link BATCHED}. */
+export type BatchedMethods = Readonly<
+  Record<string, (calls: readonly (readonly unknown[])[]) => Promise<readonly unknown[]>>
+>;
+
+/** A repository that may list batched methods (see {@link BATCHED}). */
+export interface Batchable {
+  readonly [BATCHED]?: BatchedMethods;
+}
+
 /** What a transaction offers the runtime, next to the service's own repository. */
 export interface StoreTransaction<Repo> {
   /** The service repository, bound to this transaction. */

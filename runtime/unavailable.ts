@@ -6,7 +6,7 @@
  * @module
  */
 import { AppError, DependencyUnavailableError } from './errors.ts';
-import type { TransactionalStore } from './store.ts';
+import { BATCHED, type TransactionalStore } from './store.ts';
 
 /** `error` as a `DependencyUnavailableError` when `store` says its database is unavailable; otherwise as it is. */
 export function unavailableOr(
@@ -36,6 +36,11 @@ export function guarded<T extends object>(
   return new Proxy(target, {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver);
+      // A repository's batched methods (runtime/store.ts `BATCHED`) are statements too.
+      if (property === BATCHED && typeof value === 'object' && value !== null) {
+        if (!wrappers.has(property)) wrappers.set(property, guarded(store, value));
+        return wrappers.get(property);
+      }
       if (typeof value !== 'function') return value;
       let wrapper = wrappers.get(property);
       if (wrapper === undefined) {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { OrderStatus, PaymentStatus } from '../../contracts/orders.ts';
-import { storeToken } from '../../runtime/store.ts';
+import { type Batchable, storeToken } from '../../runtime/store.ts';
 
 export interface Order {
   id: string;
@@ -71,7 +71,8 @@ export interface OrderUpdate {
   updatedAt: Date;
 }
 
-export interface OrdersRepo {
+/** `insertOrder` may be batched (`BATCHED`): concurrent group-commit members' inserts as one statement. */
+export interface OrdersRepo extends Batchable {
   /**
    * Inserts the order unless one with the same id exists (concurrent inserts: exactly one wins).
    * Returns the stored order either way, and whether this call created it.

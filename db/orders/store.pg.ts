@@ -7,11 +7,12 @@
  * the follow-up read sees the winner, because a conflicting insert waits for the other transaction to commit.
  * @module
  */
-import { and, asc, desc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { BATCHED, type BatchedMethods } from '../../runtime/store.ts';
 import type { PgDatabase } from '../postgres/connect.ts';
 import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
 import { idempotencyAdvisoryLockKey } from './idempotency-lock.ts';
-import type { IdempotencyScope, Order, OrdersRepo } from './repo.ts';
+import type { IdempotencyScope, NewOrder, Order, OrdersRepo } from './repo.ts';
 import {
   idempotencyKeys,
   notifications,
@@ -29,17 +30,46 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
     const [row] = await db.select().from(orders).where(eq(orders.id, id));
     return row;
   };
+  const newRow = (order: NewOrder) => ({
+    ...order,
+    status: 'PENDING' as const,
+    paymentStatus: 'NOT_PAID' as const,
+    failureReason: null,
+    updatedAt: order.createdAt,
+  });
+  /** Several orders in one statement; each result as `insertOrder` one after another would give it. */
+  const insertOrders = async (batch: readonly NewOrder[]) => {
+    const created = await db
+      .insert(orders)
+      .values(batch.map(newRow))
+      .onConflictDoNothing({ target: orders.id })
+      .returning();
+    const won = new Map(created.map((row) => [row.id, row]));
+    const missing = [...new Set(batch.map((order) => order.id).filter((id) => !won.has(id)))];
+    const existing = new Map(
+      missing.length === 0
+        ? []
+        : (await db.select().from(orders).where(inArray(orders.id, missing))).map((row) => [row.id, row]),
+    );
+    const seen = new Set<string>();
+    return batch.map((order) => {
+      const row = won.get(order.id);
+      // The first of a repeated id created it (as the first of two calls would); the later ones find it.
+      if (row !== undefined && !seen.has(order.id)) {
+        seen.add(order.id);
+        return { created: true, order: row };
+      }
+      return { created: false, order: mustExist(row ?? existing.get(order.id), 'order', order.id) };
+    });
+  };
   return {
+    [BATCHED]: {
+      insertOrder: (calls) => insertOrders(calls.map(([order]) => order as NewOrder)),
+    } satisfies BatchedMethods,
     async insertOrder(order) {
       const [created] = await db
         .insert(orders)
-        .values({
-          ...order,
-          status: 'PENDING',
-          paymentStatus: 'NOT_PAID',
-          failureReason: null,
-          updatedAt: order.createdAt,
-        })
+        .values(newRow(order))
         .onConflictDoNothing({ target: orders.id })
         .returning();
       if (created) return { created: true, order: created };

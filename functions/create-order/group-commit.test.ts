@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PaymentRequested } from '../../contracts/events.ts';
+import { BATCHED, type BatchedMethods, type TransactionalStore } from '../../runtime/store.ts';
 import { invokeHttp, type TestEnv } from '../../runtime/testing/index.ts';
 import { outboxEvents, setupFunctionTest } from '../__fixtures__/setup.ts';
 import { createOrder } from './index.ts';
@@ -20,7 +21,57 @@ function fresh(): TestEnv {
   return { ...t.env, committed, onCommitted: (service) => committed.push(service) };
 }
 
+/**
+ * `fresh()` over an orders store that counts the order inserts its transactions run: one per single
+ * `insertOrder`, and one per batched call (with its size).
+ */
+function countingInserts(): { env: TestEnv; single: () => number; batches: number[] } {
+  const orders = t.db.orders as unknown as TransactionalStore<Record<string | symbol, unknown>>;
+  let single = 0;
+  const batches: number[] = [];
+  const store: TransactionalStore<Record<string | symbol, unknown>> = {
+    ...orders,
+    transaction: (fn) =>
+      orders.transaction((tx) => {
+        const repo = tx.repo;
+        const batched = repo[BATCHED] as BatchedMethods;
+        const counted = {
+          ...repo,
+          insertOrder: (...args: unknown[]) => {
+            single += 1;
+            return (repo.insertOrder as (...a: unknown[]) => Promise<unknown>)(...args);
+          },
+          [BATCHED]: {
+            insertOrder: (calls: readonly (readonly unknown[])[]) => {
+              batches.push(calls.length);
+              return batched.insertOrder!(calls);
+            },
+          },
+        };
+        return fn({ ...tx, repo: counted });
+      }),
+  };
+  const env = fresh();
+  return { env: { ...env, stores: { ...env.stores, orders: store } }, single: () => single, batches };
+}
+
 describe('create-order, many requests at once', () => {
+  it('given 20 concurrent POSTs, then the orders of a group are inserted in one statement', async () => {
+    const { env, single, batches } = countingInserts();
+    const ids = Array.from({ length: 20 }, (_, i) => `batched-${i}`);
+    const responses = await Promise.all(
+      ids.map((orderId) => invokeHttp(createOrder, { body: { amount: 50, orderId } }, env)),
+    );
+
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
+    // The first runs alone (one insert); the 19 that queued behind it go as one group, one statement.
+    console.info(`[create-order] 20 concurrent POSTs: ${single()} single inserts, batches ${batches}`);
+    expect(single() + batches.length).toBeLessThanOrEqual(3);
+    expect(batches.reduce((sum, n) => sum + n, 0) + single()).toBe(20);
+    for (const orderId of ids) expect(await t.orders.findOrder(orderId)).toMatchObject({ status: 'PENDING' });
+    expect((await requested()).map((e) => e.key).sort()).toEqual([...ids].sort());
+  });
+
   it('given 20 concurrent POSTs, then they commit in fewer transactions, each order with its event', async () => {
     const env = fresh();
     const ids = Array.from({ length: 20 }, (_, i) => `order-${i}`);
