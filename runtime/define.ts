@@ -197,6 +197,14 @@ export interface EventFunctionConfig<E extends readonly EventDefinition[], Repo,
    * them); decoding does not depend on the topic.
    */
   extraTopics?: readonly string[];
+  /**
+   * How the items of a consumer batch (one transaction) run. `'in-turn'` (default): one handler after another.
+   * `'by-key'`: items with different keys (the key the event's definition derives from the payload, e.g. the
+   * order id; not the record's Kafka key) run concurrently, an item waiting for the earlier items of its key; their repository calls go one at a time through a queue that runs waiting calls of a batched method
+   * as one statement (runtime/repo-call-queue.ts). Only for a handler that touches the rows of its own key
+   * alone (the order of the event), so what it reads does not depend on the other keys' items.
+   */
+  batchItems?: 'in-turn' | 'by-key';
   /** Record every attempt in the attempt log (`runtime/attempt-log.ts`). Default true; false for a function that folds that log. */
   recordAttempts?: boolean;
   /**

@@ -33,6 +33,7 @@ import { type GroupCommitOptions, GroupCommitter } from './group-commit.ts';
 import { derivedUuid } from './ids.ts';
 import { toFieldIssues } from './issues.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import { GroupAbortedError, RepoCallQueue } from './repo-call-queue.ts';
 import type { NewOutboxRecord, StoreTransaction, TransactionalStore } from './store.ts';
 import {
   activeContext,
@@ -474,15 +475,16 @@ export async function invokeEventBatch(
             fn.groupId,
             items.map((item) => canonicalEventId(inboxId(fn, item.message, item.meta))),
           );
-    for (const [index, { message, meta, done }] of items.entries()) {
-      // Not the item's failure when it throws (e.g. a heartbeat that reports a rebalance): passed on as it is.
-      if (index > 0) await options.between?.();
+    const runItem = async (index: number, itemTx: StoreTransaction<unknown>): Promise<EventOutcome> => {
+      const { message, meta, done } = items[index]!;
       try {
-        const { value } = await withContext(items[index]!.trace, () =>
-          runBody(fn, env, meta, tx, async (deps) => {
+        const ran = await withContext(items[index]!.trace, () =>
+          runBody(fn, env, meta, itemTx, async (deps) => {
             const id = inboxId(fn, message, meta);
             const first =
-              fresh === undefined ? await tx.recordInbox(fn.groupId, id) : fresh.delete(canonicalEventId(id));
+              fresh === undefined
+                ? await itemTx.recordInbox(fn.groupId, id)
+                : fresh.delete(canonicalEventId(id));
             if (!first) {
               deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
               return 'duplicate' as const;
@@ -490,16 +492,26 @@ export async function invokeEventBatch(
             await runHandler(fn, { event: message, deps, meta, prepared: prepared[index] });
             return 'handled' as const;
           }),
-        ).then((ran) => {
-          records.push(...ran.records);
-          done?.(ran.value);
-          return ran;
-        });
-        results.push(value);
+        );
+        done?.(ran.value);
+        perItem[index] = ran.records;
+        return ran.value;
       } catch (error) {
         throw new BatchItemError(index, error);
       }
+    };
+    const perItem: NewOutboxRecord[][] = [];
+    if (fn.batchItems === 'by-key' && items.length > 1) {
+      await options.between?.();
+      results.push(...(await runByKey(fn, items, tx, runItem)));
+    } else {
+      for (const index of items.keys()) {
+        // Not the item's failure when it throws (e.g. a heartbeat that reports a rebalance): passed on as it is.
+        if (index > 0) await options.between?.();
+        results.push(await runItem(index, tx));
+      }
     }
+    records.push(...perItem.flat());
     records.push(...(options.attemptLog?.() ?? []));
     if (records.length > 0) await tx.appendOutbox(records);
     emittedCount = records.length;
@@ -507,6 +519,70 @@ export async function invokeEventBatch(
   });
   if (emittedCount > 0) env.onCommitted?.(store.service);
   return outcomes;
+}
+
+/**
+ * The items of a `batchItems: 'by-key'` batch: each key's items one after another, the keys concurrently, every
+ * repository call through one {@link RepoCallQueue} (one statement at a time; waiting batched calls as one).
+ * The first item to fail fails the batch (the queue then refuses the others' calls); its `BatchItemError` is
+ * thrown once every item has settled, so nothing still runs in the transaction when it rolls back. A batched
+ * statement failing for several items is nobody's alone: thrown as it is (the consumer then handles the
+ * messages one at a time).
+ */
+async function runByKey(
+  // biome-ignore lint/suspicious/noExplicitAny: any event function
+  fn: EventFunction<any, any, any>,
+  items: readonly BatchItem[],
+  tx: StoreTransaction<unknown>,
+  runItem: (index: number, tx: StoreTransaction<unknown>) => Promise<EventOutcome>,
+): Promise<EventOutcome[]> {
+  const queue = new RepoCallQueue(tx.repo as object);
+  const shared: StoreTransaction<unknown> = {
+    ...tx,
+    repo: queue.repo,
+    recordInbox: (consumer, eventId) => queue.run(() => tx.recordInbox(consumer, eventId)),
+  };
+  const lastOfKey = new Map<string, Promise<unknown>>();
+  let first: BatchItemError | undefined;
+  const runs = items.map((item, index) => {
+    const key = rowsKey(fn, item.message);
+    const before = lastOfKey.get(key) ?? Promise.resolve();
+    const run = before
+      .catch(() => {})
+      .then(() => {
+        if (first !== undefined) throw new GroupAbortedError('an earlier item of the batch failed');
+        return runItem(index, shared);
+      })
+      .catch((error: unknown) => {
+        const cause = error instanceof BatchItemError ? error.cause : error;
+        if (first === undefined && !(cause instanceof GroupAbortedError)) {
+          first = error instanceof BatchItemError ? error : new BatchItemError(index, error);
+          queue.abort(`batch item ${index} failed`);
+        }
+        throw error;
+      });
+    lastOfKey.set(key, run);
+    return run;
+  });
+  setImmediate(() => queue.start());
+  const settled = await Promise.allSettled(runs);
+  if (first !== undefined) {
+    if (queue.sharedFailure !== undefined && first.cause === queue.sharedFailure) throw first.cause;
+    throw first;
+  }
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<EventOutcome>).value);
+}
+
+/**
+ * The key whose rows a `by-key` handler touches: the one its event's definition derives from the payload (the
+ * order id), not the record's Kafka key, which a producer may have set to anything.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any event function
+function rowsKey(fn: EventFunction<any, any, any>, message: EventMessage): string {
+  const definition = (fn.events as EventFunction['events']).find(
+    (event) => event.name === message.type && event.version === message.version,
+  );
+  return definition === undefined ? message.key : definition.key(message.data);
 }
 
 /** Fills correlation and causation from the invocation when the handler did not set them. */

@@ -10,6 +10,9 @@
  */
 import { BATCHED, type BatchedMethods } from './store.ts';
 
+/** The method name of a {@link RepoCallQueue.run} call (no repository method is named so). */
+const RUN = '\u0000run';
+
 interface Call {
   method: string;
   args: unknown[];
@@ -58,6 +61,11 @@ export class RepoCallQueue {
     for (const call of this.#pending.splice(0)) call.reject(this.#aborted);
   }
 
+  /** Runs `work` (another statement of the transaction) in its turn, like a repository call. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    return this.#call(RUN, [work]) as Promise<T>;
+  }
+
   #call(method: string, args: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (this.#aborted !== undefined) return reject(this.#aborted);
@@ -79,7 +87,9 @@ export class RepoCallQueue {
             ? this.#pending.splice(0, 1)
             : this.#take((call) => call.method === head.method);
         try {
-          if (batch === undefined) {
+          if (head.method === RUN) {
+            head.resolve(await (head.args[0] as () => Promise<unknown>)());
+          } else if (batch === undefined) {
             const method = this.#repo[head.method] as (...args: unknown[]) => Promise<unknown>;
             head.resolve(await method.apply(this.#repo, head.args));
           } else {

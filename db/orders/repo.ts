@@ -71,7 +71,10 @@ export interface OrderUpdate {
   updatedAt: Date;
 }
 
-/** `insertOrder` may be batched (`BATCHED`): concurrent group-commit members' inserts as one statement. */
+/**
+ * The PostgreSQL store lists batch forms (`BATCHED`) of `insertOrder`, `lockOrder`, `updateOrder`, `findShipment`
+ * and `insertShipment`, for concurrent group-commit members and `by-key` consumer batches.
+ */
 export interface OrdersRepo extends Batchable {
   /**
    * Inserts the order unless one with the same id exists (concurrent inserts: exactly one wins).

@@ -9,10 +9,11 @@
  */
 import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { BATCHED, type BatchedMethods } from '../../runtime/store.ts';
+import { foundByKey, insertedOrFound } from '../postgres/batched.ts';
 import type { PgDatabase } from '../postgres/connect.ts';
 import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
 import { idempotencyAdvisoryLockKey } from './idempotency-lock.ts';
-import type { IdempotencyScope, NewOrder, Order, OrdersRepo } from './repo.ts';
+import type { IdempotencyScope, NewOrder, Order, OrdersRepo, OrderUpdate, Shipment } from './repo.ts';
 import {
   idempotencyKeys,
   notifications,
@@ -37,41 +38,123 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
     failureReason: null,
     updatedAt: order.createdAt,
   });
-  /** Several orders in one statement; each result as `insertOrder` one after another would give it. */
-  const insertOrders = async (batch: readonly NewOrder[]) => {
-    const created = await db
-      .insert(orders)
-      .values(batch.map(newRow))
-      .onConflictDoNothing({ target: orders.id })
-      .returning();
-    const won = new Map(created.map((row) => [row.id, row]));
-    const missing = [...new Set(batch.map((order) => order.id).filter((id) => !won.has(id)))];
-    const existing = new Map(
-      missing.length === 0
-        ? []
-        : (await db.select().from(orders).where(inArray(orders.id, missing))).map((row) => [row.id, row]),
-    );
-    const seen = new Set<string>();
-    return batch.map((order) => {
-      const row = won.get(order.id);
-      // The first of a repeated id created it (as the first of two calls would); the later ones find it.
-      if (row !== undefined && !seen.has(order.id)) {
-        seen.add(order.id);
-        return { created: true, order: row };
+  const insertOne = (order: NewOrder) =>
+    db.insert(orders).values(newRow(order)).onConflictDoNothing({ target: orders.id }).returning();
+  const updateOne = async (
+    id: string,
+    expected: Pick<Order, 'status' | 'paymentStatus'>,
+    update: OrderUpdate,
+  ) => {
+    const updated = await db
+      .update(orders)
+      .set({
+        status: update.status,
+        paymentStatus: update.paymentStatus,
+        failureReason: update.failureReason,
+        updatedAt: update.updatedAt,
+      })
+      .where(
+        and(
+          eq(orders.id, id),
+          eq(orders.status, expected.status),
+          eq(orders.paymentStatus, expected.paymentStatus),
+        ),
+      )
+      .returning({ id: orders.id });
+    return updated.length > 0;
+  };
+  /** Batch forms (see `BATCHED`): one statement per kind of call that waits together. */
+  const batched: BatchedMethods = {
+    insertOrder: async (calls) =>
+      (
+        await insertedOrFound(
+          calls.map(([order]) => order as NewOrder),
+          {
+            what: 'order',
+            keyOf: (order) => order.id,
+            rowKey: (row: Order) => row.id,
+            insert: (batch) =>
+              db
+                .insert(orders)
+                .values(batch.map(newRow))
+                .onConflictDoNothing({ target: orders.id })
+                .returning(),
+            find: (ids) =>
+              db
+                .select()
+                .from(orders)
+                .where(inArray(orders.id, [...ids])),
+          },
+        )
+      ).map(({ created, row }) => ({ created, order: row })),
+    // Rows locked in id order, whatever the order of the calls, so two batches never wait for each other in a circle.
+    lockOrder: (calls) =>
+      foundByKey(
+        calls.map(([id]) => id as string),
+        (row: Order) => row.id,
+        (ids) =>
+          db
+            .select()
+            .from(orders)
+            .where(inArray(orders.id, [...ids]))
+            .orderBy(asc(orders.id))
+            .for('update'),
+      ),
+    updateOrder: async (calls) => {
+      const ids = calls.map(([id]) => id as string);
+      // One id twice: the second must see the first's update, so one after another.
+      if (new Set(ids).size < ids.length) {
+        const results: boolean[] = [];
+        for (const [id, expected, update] of calls)
+          results.push(
+            await updateOne(
+              id as string,
+              expected as Pick<Order, 'status' | 'paymentStatus'>,
+              update as OrderUpdate,
+            ),
+          );
+        return results;
       }
-      return { created: false, order: mustExist(row ?? existing.get(order.id), 'order', order.id) };
-    });
+      const rows = sql.join(
+        calls.map(([id, expected, update]) => {
+          const e = expected as Pick<Order, 'status' | 'paymentStatus'>;
+          const u = update as OrderUpdate;
+          return sql`(${id}::varchar, ${e.status}::varchar, ${e.paymentStatus}::varchar, ${u.status}::varchar, ${u.paymentStatus}::varchar, ${u.failureReason}::text, ${u.updatedAt.toISOString()}::timestamptz)`;
+        }),
+        sql`, `,
+      );
+      const result = (await db.execute(
+        sql`update ${orders} set status = v.status, payment_status = v.payment_status, failure_reason = v.failure_reason, updated_at = v.updated_at from (values ${rows}) as v(id, expected_status, expected_payment_status, status, payment_status, failure_reason, updated_at) where ${orders.id} = v.id and ${orders.status} = v.expected_status and ${orders.paymentStatus} = v.expected_payment_status returning ${orders.id} as id`,
+      )) as unknown as { rows: { id: string }[] };
+      const updated = new Set(result.rows.map((row) => row.id));
+      return ids.map((id) => updated.has(id));
+    },
+    findShipment: (calls) =>
+      foundByKey(
+        calls.map(([orderId]) => orderId as string),
+        (row: Shipment) => row.orderId,
+        (ids) =>
+          db
+            .select()
+            .from(shipments)
+            .where(inArray(shipments.orderId, [...ids])),
+      ),
+    insertShipment: async (calls) => {
+      const batch = calls.map(([shipment]) => shipment as Shipment);
+      const inserted = await db
+        .insert(shipments)
+        .values(batch)
+        .onConflictDoNothing({ target: shipments.orderId })
+        .returning({ orderId: shipments.orderId });
+      const created = new Set(inserted.map((row) => row.orderId));
+      // The first of a repeated order id inserted it, as the first of two calls would have.
+      return batch.map((shipment) => created.delete(shipment.orderId));
+    },
   };
   return {
-    [BATCHED]: {
-      insertOrder: (calls) => insertOrders(calls.map(([order]) => order as NewOrder)),
-    } satisfies BatchedMethods,
+    [BATCHED]: batched,
     async insertOrder(order) {
-      const [created] = await db
-        .insert(orders)
-        .values(newRow(order))
-        .onConflictDoNothing({ target: orders.id })
-        .returning();
+      const [created] = await insertOne(order);
       if (created) return { created: true, order: created };
       return { created: false, order: mustExist(await findOrder(order.id), 'order', order.id) };
     },
@@ -80,25 +163,7 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
       const [row] = await db.select().from(orders).where(eq(orders.id, id)).for('update');
       return row;
     },
-    async updateOrder(id, expected, update) {
-      const updated = await db
-        .update(orders)
-        .set({
-          status: update.status,
-          paymentStatus: update.paymentStatus,
-          failureReason: update.failureReason,
-          updatedAt: update.updatedAt,
-        })
-        .where(
-          and(
-            eq(orders.id, id),
-            eq(orders.status, expected.status),
-            eq(orders.paymentStatus, expected.paymentStatus),
-          ),
-        )
-        .returning({ id: orders.id });
-      return updated.length > 0;
-    },
+    updateOrder: updateOne,
     async tryLockIdempotencyKey(scope, key) {
       const lockKey = idempotencyAdvisoryLockKey(scope, key);
       // Both drivers (pg, PGlite) answer `{ rows }`.

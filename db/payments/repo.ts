@@ -2,7 +2,7 @@
  * The payments service's repository port.
  * @module
  */
-import { storeToken } from '../../runtime/store.ts';
+import { type Batchable, storeToken } from '../../runtime/store.ts';
 
 export type PaymentOutcome = 'COMPLETED' | 'FAILED';
 
@@ -18,7 +18,8 @@ export interface Payment {
   createdAt: Date;
 }
 
-export interface PaymentsRepo {
+/** The PostgreSQL store lists a batch form (`BATCHED`) of `insertPayment`, for `by-key` consumer batches. */
+export interface PaymentsRepo extends Batchable {
   /** Exactly one payment per order: returns the existing one (created: false) when the order already has one. */
   insertPayment(payment: Payment): Promise<{ created: boolean; payment: Payment }>;
   findPaymentByOrder(orderId: string): Promise<Payment | undefined>;

@@ -3,7 +3,9 @@
  * `INSERT … ON CONFLICT (order_id) DO NOTHING RETURNING`, then reads the payment that won.
  * @module
  */
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
+import { BATCHED, type BatchedMethods } from '../../runtime/store.ts';
+import { insertedOrFound } from '../postgres/batched.ts';
 import type { PgDatabase } from '../postgres/connect.ts';
 import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
 import type { Payment, PaymentsRepo } from './repo.ts';
@@ -16,6 +18,31 @@ export function paymentsRepo(db: PgDatabase): PaymentsRepo {
     return row;
   };
   return {
+    // One statement for the payments of a `by-key` consumer batch (see `BATCHED`).
+    [BATCHED]: {
+      insertPayment: async (calls) =>
+        (
+          await insertedOrFound(
+            calls.map(([payment]) => payment as Payment),
+            {
+              what: 'payment for order',
+              keyOf: (payment) => payment.orderId,
+              rowKey: (row: Payment) => row.orderId,
+              insert: (batch) =>
+                db
+                  .insert(payments)
+                  .values([...batch])
+                  .onConflictDoNothing({ target: payments.orderId })
+                  .returning(),
+              find: (orderIds) =>
+                db
+                  .select()
+                  .from(payments)
+                  .where(inArray(payments.orderId, [...orderIds])),
+            },
+          )
+        ).map(({ created, row }) => ({ created, payment: row })),
+    } satisfies BatchedMethods,
     async insertPayment(payment) {
       const [created] = await db
         .insert(payments)

@@ -13,6 +13,8 @@ export const applyPaymentResult = defineEventFunction({
   groupId: 'orders',
   store: ordersStore,
   description: 'Moves the order to CONFIRMED/PAID or CANCELLED/FAILED; forward only',
+  // Touches only the rows of its own order (the message key): a batch's orders run together (runtime/invoke.ts).
+  batchItems: 'by-key',
   handler: async ({ event, deps }) => {
     const { orderId } = event.data;
     const order = await deps.db.lockOrder(orderId);

@@ -32,6 +32,8 @@ export const processPayment = defineEventFunction({
     const result = await deps.ports.paymentProvider.charge(request);
     return { kind: 'charged' as const, request, result };
   },
+  // Touches only the rows of its own order (the message key): a batch's orders run together (runtime/invoke.ts).
+  batchItems: 'by-key',
   // In the transaction: the payment row, its event (outbox) and the inbox record commit together.
   handler: async ({ event, deps, prepared }) => {
     const { orderId } = event.data;

@@ -14,6 +14,8 @@ export const shipOrder = defineEventFunction({
   groupId: 'shipping',
   store: ordersStore,
   description: 'Records a shipment for a paid order, moves it to SHIPPED and emits OrderShipped',
+  // Touches only the rows of its own order (the message key): a batch's orders run together (runtime/invoke.ts).
+  batchItems: 'by-key',
   handler: async ({ event, deps }) => {
     const { orderId } = event.data;
     const order = await deps.db.lockOrder(orderId);
