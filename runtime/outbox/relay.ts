@@ -53,12 +53,18 @@ export interface OutboxRelayObserver {
 /** Failures charged to one row before it is parked (`OUTBOX_MAX_FAILURES`). */
 export const DEFAULT_MAX_FAILURES = 10;
 
+/** Batches of handed-over rows a relay holds in memory at most; a commit beyond that is left to the claim. */
+const MAX_HANDED_BATCHES = 10;
+
 /** Longest `last_error` kept per row. */
 const MAX_ERROR_LENGTH = 2_000;
 
 /** A running relay. */
 export interface OutboxRelay {
-  /** Runs a cycle now (or right after the one in flight). Call it after a transaction that wrote outbox rows commits. */
+  /**
+   * Runs a cycle now (or right after the one in flight). Call it after a transaction that wrote outbox rows
+   * commits. A relay attached to its store (the hand-over) has those rows already, and ignores it.
+   */
   nudge(): void;
   /**
    * Publishes what is pending now: waits for the cycle in flight, then runs one that claims until a claim
@@ -74,7 +80,7 @@ export interface OutboxRelay {
  * Starts a relay; its first cycle runs at once.
  * @example
  * const relay = startOutboxRelay({ outbox: store.outbox, publish: kafkaPublisher(producer), logger });
- * env.onCommitted = () => relay.nudge();
+ * env.onCommitted = () => relay.nudge(); // a no-op when the store hands committed rows over
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { outbox, publish } = options;
@@ -93,20 +99,77 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   let inFlight: Promise<number> | null = null;
   let rerun = false;
+  /** Whether the next cycle claims from the table (a drain, rows written unleased) or only publishes `handed`. */
+  let claimWanted = true;
+  /** When the table is polled next: cycles that only publish handed rows do not put the poll off. */
+  let nextClaimAt = 0;
   let failures = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Rows the store handed over after their commit (leased to us), oldest first, not yet published. */
+  const handed: OutboxRecord[] = [];
+  /** Most rows held in `handed`; more are given back to the table. */
+  const maxHanded = batchSize * MAX_HANDED_BATCHES;
+  /** Keys of rows rejected in this cycle: their later handed rows are released, not published (they wait). */
+  const blockedKeys = new Set<string>();
+  /** Releases of handed rows made outside a cycle; `stop()` waits for them. */
+  const releasing = new Set<Promise<void>>();
 
-  /** Claims and publishes batches until a claim is short. Returns the number of rows published. */
-  async function cycle(): Promise<number> {
+  // Direct hand-over: the store writes committed rows leased to us and hands them over, so the happy path needs
+  // no claim; `nudge()` then has nothing to do. A store without it (or with another relay attached) is claimed.
+  const detach = outbox.attach?.({
+    owner,
+    leaseMs,
+    committed(rows, unleased) {
+      if (stopped || failures > 0) {
+        // Not publishing now: give the rows back to the table at once (poll or the next relay claims them, in order).
+        if (rows.length > 0) track(releaseQuietly(rows.map((row) => row.id)));
+        return;
+      }
+      if (handed.length + rows.length > maxHanded) {
+        // Falling behind: the backlog waits in the table, not in memory (and not past its lease); claimed in order.
+        track(releaseQuietly(rows.map((row) => row.id)));
+        kick(true);
+        return;
+      }
+      handed.push(...rows);
+      kick(unleased > 0);
+    },
+  });
+
+  /**
+   * Publishes the handed rows, then (when wanted) claims and publishes batches until a claim is short.
+   * Returns the number of rows published. On an outage the handed rows still waiting are released too.
+   */
+  async function cycle(claim: boolean): Promise<number> {
     let published = 0;
-    while (!stopped) {
-      const rows = await outbox.claim(batchSize, leaseMs, owner);
-      if (rows.length === 0) break;
-      published += await publishBatch(rows);
-      if (rows.length < batchSize) break;
+    try {
+      while (!stopped && handed.length > 0) {
+        const batch = handed.splice(0, batchSize);
+        const held = batch.filter((row) => blockedKeys.has(row.key));
+        if (held.length > 0) await releaseQuietly(held.map((row) => row.id));
+        const rows = held.length === 0 ? batch : batch.filter((row) => !blockedKeys.has(row.key));
+        if (rows.length > 0) published += await publishBatch(rows);
+      }
+      while (claim && !stopped) {
+        const rows = await outbox.claim(batchSize, leaseMs, owner);
+        if (rows.length === 0) break;
+        published += await publishBatch(rows);
+        if (rows.length < batchSize) break;
+      }
+    } catch (error) {
+      if (handed.length > 0) await releaseQuietly(handed.splice(0).map((row) => row.id));
+      throw error;
+    } finally {
+      if (handed.length === 0) blockedKeys.clear();
     }
+    if (stopped && handed.length > 0) await releaseQuietly(handed.splice(0).map((row) => row.id));
     return published;
+  }
+
+  function track(work: Promise<void>): void {
+    releasing.add(work);
+    void work.finally(() => releasing.delete(work));
   }
 
   /** Publishes one claimed batch; returns how many rows went out. Throws (rows released) on an outage. */
@@ -149,9 +212,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const published: bigint[] = [];
     const rejected: { row: OutboxRecord; error: PublishRejectedError }[] = [];
     const held: bigint[] = [];
-    const blockedKeys = new Set<string>();
+    const keysHeld = new Set<string>();
     for (const [i, row] of rows.entries()) {
-      if (blockedKeys.has(row.key) || stopped) {
+      if (keysHeld.has(row.key) || stopped) {
         held.push(row.id);
         continue;
       }
@@ -166,7 +229,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           throw error;
         }
         rejected.push({ row, error });
-        blockedKeys.add(row.key);
+        keysHeld.add(row.key);
       }
     }
     await record(published, rejected, held);
@@ -186,6 +249,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (published.length > 0) await markPublished(published);
     if (rejected.length > 0) {
       observer?.failed('rejected', rejected.length);
+      for (const { row } of rejected) blockedKeys.add(row.key);
       // Each row's own back-off grows with its failures; the later rows of its key wait as long.
       const byFailures = new Map<number, typeof rejected>();
       for (const entry of rejected)
@@ -244,14 +308,17 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   function schedule(delayMs: number): void {
     clearTimeout(timer);
     if (stopped) return;
-    timer = setTimeout(kick, delayMs);
+    timer = setTimeout(() => kick(true), delayMs);
     timer.unref();
   }
 
   /** Single flight: one cycle at a time; a request during a cycle becomes exactly one more cycle. */
   function runCycle(): Promise<number> {
     clearTimeout(timer);
-    const current = cycle().then(
+    const claim = claimWanted || Date.now() >= nextClaimAt;
+    claimWanted = false;
+    if (claim) nextClaimAt = Date.now() + pollMs;
+    const current = cycle(claim).then(
       (published) => {
         settle(true);
         return published;
@@ -272,6 +339,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       failures = 0;
     } else {
       failures += 1;
+      // Handed over after the failing batch gave the others back: these go back too (the back-off claims them).
+      if (handed.length > 0) track(releaseQuietly(handed.splice(0).map((row) => row.id)));
       observer?.failed('outage', 1);
       log.warn({ err: error, failures }, 'outbox relay cycle failed; backing off');
     }
@@ -281,14 +350,16 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       schedule(backoffMs(failures, pollMs, maxBackoffMs));
     } else if (rerun) {
       rerun = false;
-      kick();
+      kick(false);
     } else {
-      schedule(pollMs);
+      schedule(Math.max(0, nextClaimAt - Date.now()));
     }
   }
 
-  function kick(): void {
+  /** Runs a cycle (claiming from the table when `claim`), or one more after the one in flight. */
+  function kick(claim: boolean): void {
     if (stopped) return;
+    claimWanted ||= claim;
     if (inFlight !== null) {
       rerun = true;
       return;
@@ -296,22 +367,28 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     runCycle().catch(() => {}); // logged in runCycle
   }
 
-  kick();
+  kick(true);
 
   return {
     nudge() {
+      // Handed over: the commit's rows are here already (or, written unleased, asked for a claim themselves).
+      if (detach !== undefined) return;
       // While backing off after a failure the timer decides; a burst of commits must not hammer a dead broker.
-      if (failures === 0) kick();
+      if (failures === 0) kick(true);
     },
     async drain() {
       while (inFlight !== null) await inFlight.catch(() => 0);
       if (stopped) return;
+      claimWanted = true;
       await runCycle();
     },
     async stop() {
       stopped = true;
+      detach?.();
       clearTimeout(timer);
       while (inFlight !== null) await inFlight.catch(() => 0);
+      if (handed.length > 0) await releaseQuietly(handed.splice(0).map((row) => row.id));
+      await Promise.all(releasing);
     },
   };
 }
