@@ -3,6 +3,7 @@
  * claim, and per-key order kept against rows that are rejected, waiting out their back-off or hit by an outage.
  */
 import type { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersStore } from '../../db/orders/store.pg.ts';
@@ -254,5 +255,85 @@ describe('outbox relay with the direct hand-over', () => {
     await commit(pingRecords(topic, 1));
     const [row] = await t.orders.outbox.claim(10, 1_000, 'next-relay');
     expect(row?.attempts).toBe(1);
+  });
+});
+
+/**
+ * A publisher over the embedded broker that, while `feed.on`, commits one more row of a fresh key after each
+ * publish (so the relay always has handed rows waiting when a batch ends: sustained load), up to `feed.max`;
+ * `feed.hold` makes the next publish wait until it resolves.
+ */
+function feeding(topic: string) {
+  const real = kafkaPublisher(k.producer);
+  const feed = { on: false, fed: 0, max: 300, hold: undefined as Promise<void> | undefined };
+  const publish = async (records: readonly NewOutboxRecord[]) => {
+    if (feed.hold !== undefined) await feed.hold;
+    await real(records);
+    if (feed.on && feed.fed < feed.max) {
+      feed.fed++;
+      await commit(pingRecords(topic, 1, `o-feed-${feed.fed}`, feed.fed));
+    }
+  };
+  return { feed, publish };
+}
+
+const leaseOwners = async () =>
+  (
+    (await t.db.execute(sql`select key, lease_owner from orders.outbox order by id`)) as unknown as {
+      rows: { key: string; lease_owner: string | null }[];
+    }
+  ).rows;
+
+describe('outbox relay with the direct hand-over, under sustained commits', () => {
+  it('a row written behind a handed row of its key is claimed once that row is out, while commits go on', async () => {
+    const topic = uniqueTopic();
+    await ensureTopics(k.kafka, [{ topic, partitions: 1 }]);
+    const reader = await readTopic(k.kafka, topic);
+    const { feed, publish } = feeding(topic);
+    const r = relay({ publish, pollMs: 60_000, owner: 'relay-a' }); // no poll comes to the rescue
+    await r.drain();
+
+    let open!: () => void;
+    feed.hold = new Promise<void>((resolve) => (open = resolve));
+    feed.on = true;
+    await commit(pingRecords(topic, 1, 'o-feed-0', 0)); // handed; its publish waits for `open`
+    await commit(pingRecords(topic, 1, 'o-k', 0)); // handed
+    await commit(pingRecords(topic, 1, 'o-k', 1)); // behind o-k:0, unpublished: written unleased, for the claim
+    expect((await leaseOwners()).filter((row) => row.key === 'o-k')).toEqual([
+      { key: 'o-k', lease_owner: 'relay-a' },
+      { key: 'o-k', lease_owner: null },
+    ]);
+    feed.hold = undefined;
+    open();
+
+    const seen = () => keyAndN(reader.messages).filter((m) => m.startsWith('o-k:'));
+    await waitFor(() => seen().length === 2, { what: "o-k's two messages", timeoutMs: 10_000 });
+    // The claim came while the commits went on, not once they stopped (the relay's handed rows ran dry).
+    expect(feed.fed).toBeLessThan(feed.max);
+    expect(seen()).toEqual(['o-k:0', 'o-k:1']);
+    feed.on = false;
+    await waitFor(async () => (await t.orders.outbox.pendingCount()) === 0, { what: 'rows ended' });
+    await reader.stop();
+  });
+
+  it('the poll still takes rows left in the table (a crashed relay, another store) while commits go on', async () => {
+    const topic = uniqueTopic();
+    await ensureTopics(k.kafka, [{ topic, partitions: 1 }]);
+    const reader = await readTopic(k.kafka, topic);
+    const { feed, publish } = feeding(topic);
+    relay({ publish, pollMs: 200 });
+    feed.on = true;
+    await commit(pingRecords(topic, 1, 'o-feed-0', 0));
+    // Written by a store object no relay is attached to: unleased, so only a claim publishes it.
+    await createOrdersStore(t.db).transaction((tx) => tx.appendOutbox(pingRecords(topic, 1, 'o-left', 0)));
+
+    await waitFor(() => keyAndN(reader.messages).includes('o-left:0'), {
+      what: 'the row left in the table',
+      timeoutMs: 10_000,
+    });
+    expect(feed.fed).toBeLessThan(feed.max);
+    feed.on = false;
+    await waitFor(async () => (await t.orders.outbox.pendingCount()) === 0, { what: 'rows ended' });
+    await reader.stop();
   });
 });

@@ -99,8 +99,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   let inFlight: Promise<number> | null = null;
   let rerun = false;
-  /** Whether the next cycle claims from the table (a drain, rows written unleased) or only publishes `handed`. */
-  let claimWanted = true;
   /** When the table is polled next: cycles that only publish handed rows do not put the poll off. */
   let nextClaimAt = 0;
   let failures = 0;
@@ -108,6 +106,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let timer: NodeJS.Timeout | undefined;
   /** Rows the store handed over after their commit (leased to us), oldest first, not yet published. */
   const handed: OutboxRecord[] = [];
+  /** Rows ever put into `handed`, and ever taken out of it (published, released): positions in its stream. */
+  let handedIn = 0;
+  let handedOut = 0;
+  /**
+   * Claims wanted, each once `handedOut` reaches its position (ascending): a claim asked for now runs after the
+   * rows handed so far are out, since rows written unleased behind them can only be claimed then. A cycle claims
+   * as soon as the first is reached, between two handed batches: commits that keep coming never put it off.
+   */
+  const claimsAfter: number[] = [0];
   /** Most rows held in `handed`; more are given back to the table. */
   const maxHanded = batchSize * MAX_HANDED_BATCHES;
   /** Keys of rows rejected in this cycle: their later handed rows are released, not published (they wait). */
@@ -127,43 +134,82 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         return;
       }
       if (handed.length + rows.length > maxHanded) {
-        // Falling behind: the backlog waits in the table, not in memory (and not past its lease); claimed in order.
-        track(releaseQuietly(rows.map((row) => row.id)));
-        kick(true);
+        // Falling behind: the backlog waits in the table, not in memory (and not past its lease); claimed in order,
+        // once released.
+        track(releaseQuietly(rows.map((row) => row.id)).then(() => kick(true)));
         return;
       }
       handed.push(...rows);
+      handedIn += rows.length;
+      // Rows written unleased (behind an unpublished row of their key) are claimed once what came before is out.
       kick(unleased > 0);
     },
   });
 
+  /** Takes up to `count` rows off the front of `handed`. */
+  function takeHanded(count: number): OutboxRecord[] {
+    const taken = handed.splice(0, count);
+    handedOut += taken.length;
+    return taken;
+  }
+
   /**
-   * Publishes the handed rows, then (when wanted) claims and publishes batches until a claim is short.
+   * Whether to claim now: a claim asked for is due once the rows handed before it are out; the poll is due at
+   * `nextClaimAt` even while handed rows keep coming (a cycle that ends sets the timer for it otherwise).
+   */
+  function claimDue(): boolean {
+    return (
+      (claimsAfter.length > 0 && claimsAfter[0]! <= handedOut) ||
+      (handed.length > 0 && Date.now() >= nextClaimAt)
+    );
+  }
+
+  /**
+   * Publishes the handed rows batch by batch and, whenever a claim is due (asked for and the rows handed before
+   * it are out, or the poll), claims and publishes batches until a claim is short; ends when neither is left.
    * Returns the number of rows published. On an outage the handed rows still waiting are released too.
    */
-  async function cycle(claim: boolean): Promise<number> {
+  async function cycle(): Promise<number> {
     let published = 0;
     try {
-      while (!stopped && handed.length > 0) {
-        const batch = handed.splice(0, batchSize);
-        const held = batch.filter((row) => blockedKeys.has(row.key));
-        if (held.length > 0) await releaseQuietly(held.map((row) => row.id));
-        const rows = held.length === 0 ? batch : batch.filter((row) => !blockedKeys.has(row.key));
-        if (rows.length > 0) published += await publishBatch(rows);
-      }
-      while (claim && !stopped) {
-        const rows = await outbox.claim(batchSize, leaseMs, owner);
-        if (rows.length === 0) break;
-        published += await publishBatch(rows);
-        if (rows.length < batchSize) break;
+      while (!stopped) {
+        if (claimDue()) {
+          while (claimsAfter.length > 0 && claimsAfter[0]! <= handedOut) claimsAfter.shift();
+          nextClaimAt = Date.now() + pollMs;
+          published += await claimBatches();
+        } else if (handed.length > 0) {
+          published += await publishHanded(takeHanded(batchSize));
+        } else {
+          break;
+        }
       }
     } catch (error) {
-      if (handed.length > 0) await releaseQuietly(handed.splice(0).map((row) => row.id));
+      if (handed.length > 0) await releaseQuietly(takeHanded(handed.length).map((row) => row.id));
       throw error;
     } finally {
       if (handed.length === 0) blockedKeys.clear();
     }
-    if (stopped && handed.length > 0) await releaseQuietly(handed.splice(0).map((row) => row.id));
+    if (stopped && handed.length > 0) await releaseQuietly(takeHanded(handed.length).map((row) => row.id));
+    return published;
+  }
+
+  /** Publishes a batch of handed rows, but releases those of keys rejected in this cycle (they wait behind). */
+  async function publishHanded(batch: readonly OutboxRecord[]): Promise<number> {
+    const held = batch.filter((row) => blockedKeys.has(row.key));
+    if (held.length > 0) await releaseQuietly(held.map((row) => row.id));
+    const rows = held.length === 0 ? batch : batch.filter((row) => !blockedKeys.has(row.key));
+    return rows.length > 0 ? publishBatch(rows) : 0;
+  }
+
+  /** Claims and publishes batches until a claim comes back short. */
+  async function claimBatches(): Promise<number> {
+    let published = 0;
+    while (!stopped) {
+      const rows = await outbox.claim(batchSize, leaseMs, owner);
+      if (rows.length === 0) break;
+      published += await publishBatch(rows);
+      if (rows.length < batchSize) break;
+    }
     return published;
   }
 
@@ -315,10 +361,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Single flight: one cycle at a time; a request during a cycle becomes exactly one more cycle. */
   function runCycle(): Promise<number> {
     clearTimeout(timer);
-    const claim = claimWanted || Date.now() >= nextClaimAt;
-    claimWanted = false;
-    if (claim) nextClaimAt = Date.now() + pollMs;
-    const current = cycle(claim).then(
+    if (Date.now() >= nextClaimAt) wantClaim();
+    const current = cycle().then(
       (published) => {
         settle(true);
         return published;
@@ -340,7 +384,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     } else {
       failures += 1;
       // Handed over after the failing batch gave the others back: these go back too (the back-off claims them).
-      if (handed.length > 0) track(releaseQuietly(handed.splice(0).map((row) => row.id)));
+      if (handed.length > 0) track(releaseQuietly(takeHanded(handed.length).map((row) => row.id)));
       observer?.failed('outage', 1);
       log.warn({ err: error, failures }, 'outbox relay cycle failed; backing off');
     }
@@ -356,10 +400,18 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  /** Runs a cycle (claiming from the table when `claim`), or one more after the one in flight. */
+  /** Asks for a claim once the rows handed so far are out. */
+  function wantClaim(): void {
+    if (claimsAfter.at(-1) !== handedIn) claimsAfter.push(handedIn);
+  }
+
+  /**
+   * Runs a cycle (claiming from the table, after the rows handed so far, when `claim`), or one more after the
+   * one in flight; the cycle in flight takes a claim asked for meanwhile too.
+   */
   function kick(claim: boolean): void {
     if (stopped) return;
-    claimWanted ||= claim;
+    if (claim) wantClaim();
     if (inFlight !== null) {
       rerun = true;
       return;
@@ -379,7 +431,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     async drain() {
       while (inFlight !== null) await inFlight.catch(() => 0);
       if (stopped) return;
-      claimWanted = true;
+      wantClaim();
       await runCycle();
     },
     async stop() {
@@ -387,7 +439,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       detach?.();
       clearTimeout(timer);
       while (inFlight !== null) await inFlight.catch(() => 0);
-      if (handed.length > 0) await releaseQuietly(handed.splice(0).map((row) => row.id));
+      if (handed.length > 0) await releaseQuietly(takeHanded(handed.length).map((row) => row.id));
       await Promise.all(releasing);
     },
   };
