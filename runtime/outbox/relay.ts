@@ -258,7 +258,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   /**
-   * The batch was rejected: find the culprit(s) by publishing the rows one at a time in id order. A row the
+   * The batch was rejected: find the culprit(s) by publishing the rows one at a time in order. A row the
    * publisher rejects on its own is charged; the later rows of its key are not sent (they wait behind it, in
    * order); every other row goes out. An outage meanwhile ends the isolation: what went out is marked,
    * what was charged is recorded, the rest is released, and the error is rethrown (the relay backs off).
