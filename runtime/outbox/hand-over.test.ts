@@ -261,13 +261,20 @@ describe('outbox relay with the direct hand-over', () => {
 /**
  * A publisher over the embedded broker that, while `feed.on`, commits one more row of a fresh key after each
  * publish (so the relay always has handed rows waiting when a batch ends: sustained load), up to `feed.max`;
- * `feed.hold` makes the next publish wait until it resolves.
+ * `feed.hold` makes the next publish wait until it resolves; `feed.sent` lists each request's keys.
  */
 function feeding(topic: string) {
   const real = kafkaPublisher(k.producer);
-  const feed = { on: false, fed: 0, max: 300, hold: undefined as Promise<void> | undefined };
+  const feed = {
+    on: false,
+    fed: 0,
+    max: 300,
+    hold: undefined as Promise<void> | undefined,
+    sent: [] as string[][],
+  };
   const publish = async (records: readonly NewOutboxRecord[]) => {
     if (feed.hold !== undefined) await feed.hold;
+    feed.sent.push(records.map((r) => r.key));
     await real(records);
     if (feed.on && feed.fed < feed.max) {
       feed.fed++;
@@ -311,6 +318,10 @@ describe('outbox relay with the direct hand-over, under sustained commits', () =
     // The claim came while the commits went on, not once they stopped (the relay's handed rows ran dry).
     expect(feed.fed).toBeLessThan(feed.max);
     expect(seen()).toEqual(['o-k:0', 'o-k:1']);
+    // The claimed row shared its request with a handed row, behind it: no round trip of its own.
+    const request = feed.sent.find((keys) => keys.includes('o-k') && !keys.slice(0, -1).includes('o-k'))!;
+    expect(request.at(-1)).toBe('o-k');
+    expect(request.length).toBeGreaterThan(1);
     feed.on = false;
     await waitFor(async () => (await t.orders.outbox.pendingCount()) === 0, { what: 'rows ended' });
     await reader.stop();
