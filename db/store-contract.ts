@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import type { StoreContractEngine } from './contract/fixtures.ts';
+import { describeHandOverContract } from './contract/hand-over.contract.ts';
 import { describeOrdersRepoContract } from './contract/orders-repo.contract.ts';
 import { describeOutboxContract } from './contract/outbox.contract.ts';
 import { describePaymentsRepoContract } from './contract/payments-repo.contract.ts';
@@ -41,6 +42,7 @@ export function describeStoreContract(engineName: string, setup: () => Promise<S
     describePaymentsRepoContract(get);
     describeTransactionsContract(get);
     describeOutboxContract(get);
+    describeHandOverContract(get);
     describePruneContract(get);
   });
 }

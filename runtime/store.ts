@@ -49,6 +49,23 @@ export interface RecordFailuresOptions {
   parkAfter: number;
 }
 
+/**
+ * A relay taking the rows its store's transactions commit straight from the store (see {@link OutboxPort.attach}),
+ * instead of claiming them from the table.
+ */
+export interface OutboxHandOver {
+  /** The relay's lease owner id: rows are written already leased to it. */
+  readonly owner: string;
+  /** How long a row written leased stays ours (the relay's `leaseMs`). */
+  readonly leaseMs: number;
+  /**
+   * Called synchronously after each commit that wrote outbox rows: `rows` are the rows written leased to
+   * {@link owner}, in id order, to publish now; `unleased` counts the rows written without a lease because an
+   * earlier unpublished row of their key existed (the relay claims those, behind that row, in order).
+   */
+  committed(rows: readonly OutboxRecord[], unleased: number): void;
+}
+
 /** Which parked rows {@link OutboxPort.republish} puts back. */
 export type RepublishTarget = { ids: readonly bigint[] } | { all: true };
 
@@ -70,9 +87,18 @@ export interface OutboxPort {
    */
   claim(limit: number, leaseMs: number, owner?: string): Promise<OutboxRecord[]>;
   /**
-   * Marks rows published that `owner` holds (its lease may have expired, as long as nobody re-claimed the row).
-   * Returns how many it marked: fewer than asked means another relay took rows over and publishes them again
-   * (a duplicate, never a loss).
+   * Optional: direct hand-over. While `relay` is attached, this store's transactions write their outbox rows
+   * already leased to `relay.owner` for `relay.leaseMs` — unless an earlier unpublished row of the same key
+   * exists, then unleased, left to `claim` (per-key order) — and after each commit hand `relay.committed` the
+   * leased rows, so the relay publishes them without a claim. The table stays the crash-recovery path: a row
+   * the relay never publishes is claimed by anyone once its lease expires. Returns the detach function, or
+   * undefined when another relay is attached already (this one then claims as usual).
+   */
+  attach?(relay: OutboxHandOver): (() => void) | undefined;
+  /**
+   * Ends rows `owner` holds as published (its lease may have expired, as long as nobody re-claimed the row):
+   * the stores delete them, since nothing reads a published row. Returns how many it ended: fewer than asked
+   * means another relay took rows over and publishes them again (a duplicate, never a loss).
    */
   markPublished(ids: readonly bigint[], owner?: string): Promise<number>;
   /** Ends `owner`'s lease of rows that could not be published so they are retried soon. Returns how many. */
@@ -97,7 +123,10 @@ export interface OutboxPort {
 
 /** How long what is done stays: rows older than their window are pruned. */
 export interface RetentionWindows {
-  /** Published outbox rows, by `published_at`. Unpublished and parked rows are never pruned. */
+  /**
+   * Published outbox rows, by `published_at`. The stores delete a row when it is published, so this only
+   * concerns rows an older version marked published. Unpublished and parked rows are never pruned.
+   */
   outboxMs: number;
   /**
    * Inbox rows, by `handled_at`: the dedupe window. It must outlast the longest redelivery (Kafka's retention),

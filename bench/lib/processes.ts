@@ -4,7 +4,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SutMessage, SutRequest, SutSpec } from './sut-protocol.ts';
 
@@ -40,12 +40,16 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
 /** Starts `bench/sut.ts` with `spec` and waits until it reports ready. */
 export async function startSut(spec: SutSpec, timeoutMs = 120_000): Promise<Sut> {
   // BENCH_PROFILE_DIR=<dir>: each system under test writes a CPU profile there (see bench/sut.ts).
+  // BENCH_LOG_DIR=<dir>: its stdout (the JSON log lines) is kept in `<dir>/<mode>-<time>.log` (with --log-level).
+  const logDir = process.env.BENCH_LOG_DIR;
+  const logFd = logDir ? openSync(join(logDir, `${spec.mode}-${Date.now()}.log`), 'a') : undefined;
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/sut.ts')], {
     cwd: ROOT,
     env: childEnv({ ...spec.env, BENCH_SUT: JSON.stringify(spec), KAFKAJS_NO_PARTITIONER_WARNING: '1' }),
-    // stdout (the JSON log lines) goes to /dev/null: written like in production, read by nobody.
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // stdout (the JSON log lines) goes to /dev/null unless kept: written like in production, read by nobody.
+    stdio: ['ignore', logFd ?? 'ignore', 'pipe', 'ipc'],
   });
+  if (logFd !== undefined) closeSync(logFd);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

@@ -49,7 +49,7 @@ export function describePruneContract(engine: GetEngine): void {
       expect(await store().outbox.pendingCount()).toBe(0);
     });
 
-    it('deletes published outbox rows past the window; unpublished and parked rows stay, however old', async () => {
+    it('leaves the pruner no published outbox rows (they are deleted when published); unpublished and parked rows stay, however old', async () => {
       await outbox(4, 2);
       const [toPark] = await store().outbox.claim(1, LONG, 'relay');
       await store().outbox.recordFailures([{ id: toPark!.id, error: 'bad' }], {
@@ -58,29 +58,19 @@ export function describePruneContract(engine: GetEngine): void {
         parkAfter: 1,
       });
       const report = await prune(at(30 * DAY));
-      expect(report.outbox).toBe(2);
+      expect(report.outbox).toBe(0);
       expect(await store().outbox.pendingCount()).toBe(2);
       expect(await store().outbox.parkedCount()).toBe(1);
-      expect((await prune(at(30 * DAY))).outbox).toBe(0);
     });
 
     it('deletes at most `limit` rows per table per call', async () => {
-      await outbox(5, 5);
       const consumer = `group-${randomUUID()}`;
       await store().transaction(async (tx) => {
-        for (let i = 0; i < 3; i++) await tx.recordInbox(consumer, randomUUID());
+        for (let i = 0; i < 5; i++) await tx.recordInbox(consumer, randomUUID());
       });
       const rounds = [];
-      for (let i = 0; i < 4; i++) {
-        const { outbox: o, inbox: n } = await prune(at(30 * DAY, 2));
-        rounds.push([o, n]);
-      }
-      expect(rounds).toEqual([
-        [2, 2],
-        [2, 1],
-        [1, 0],
-        [0, 0],
-      ]);
+      for (let i = 0; i < 4; i++) rounds.push((await prune(at(30 * DAY, 2))).inbox);
+      expect(rounds).toEqual([2, 2, 1, 0]);
     });
 
     it('forgets inbox rows only after the dedupe window: a redelivery within it is still a duplicate', async () => {

@@ -3,7 +3,7 @@
  * (`messaging-schema.ts`). Each takes the database or transaction first and returns a `Statement`.
  * @module
  */
-import { and, asc, count, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import { getTableConfig, type MsSqlColumn } from 'drizzle-orm/mssql-core';
 import type { NewOutboxRecord } from '../../runtime/store.ts';
 import type { MssqlDb } from './connect.ts';
@@ -21,27 +21,52 @@ import {
 
 /** Rows per `appendOutbox` statement: 5 parameters each, under SQL Server's 2 100-parameter limit. */
 export const OUTBOX_ROWS_PER_STATEMENT = 400;
-/** Ids per `markPublished` / `release` / `republish` statement, under the 2 100-parameter limit. */
-export const IDS_PER_STATEMENT = 1000;
+
+/** Whom `appendOutboxStatement` leases the rows it writes to (the attached relay), and for how long. */
+export interface AppendLease {
+  owner: string;
+  /** At most 2 147 483 647 (`dateadd` takes an `int`). */
+  leaseMs: number;
+}
 
 /**
- * Inserts outbox rows in the order given. A multi-row `VALUES` insert does not promise identity values in
- * row order; `INSERT … SELECT … ORDER BY` does, and the relay publishes in id order, so that is what this is.
- * Call it with at most `OUTBOX_ROWS_PER_STATEMENT` records (`appendOutbox` in messaging-store.ts splits).
+ * Inserts outbox rows in the order given and outputs them. A multi-row `VALUES` insert does not promise
+ * identity values in row order; `INSERT … SELECT … ORDER BY` does, and the relay publishes in id order, so that
+ * is what this is. With a `lease`, a row is written already leased to `lease.owner` (one claim counted) when no
+ * earlier unpublished row of its key exists — the `[earlier]` probe, as in the claim — otherwise, or without a
+ * lease, unleased, for the claim, which keeps it behind that row:
+ *
+ * ```sql
+ * insert into outbox (event_id, topic, [key], value, headers, lease_owner, lease_until, attempts)
+ * output inserted.…
+ * select …, case when [free] = 1 then @owner end, case when [free] = 1 then dateadd(millisecond, @lease,
+ *   sysutcdatetime()) end, case when [free] = 1 then 1 else 0 end
+ * from (select [v].*, case when @owner is not null and not exists (select 1 from outbox as [earlier]
+ *         where [earlier].[key] = [v].[key] and [earlier].published_at is null) then 1 else 0 end as [free]
+ *       from (values (…, 0), (…, 1)) as [v] (…, [ord])) as [rows]
+ * order by [ord]
+ * ```
+ *
+ * `OUTPUT` without `INTO` is fine: the outbox has no triggers. Call it with at most `OUTBOX_ROWS_PER_STATEMENT`
+ * records (`appendOutbox` in messaging-store.ts splits).
  */
 export function appendOutboxStatement(
   db: MssqlDb,
   outbox: OutboxTable,
   records: readonly NewOutboxRecord[],
-): Statement<number> {
+  lease?: AppendLease,
+) {
   if (records.length === 0 || records.length > OUTBOX_ROWS_PER_STATEMENT)
     throw new RangeError(
       `appendOutboxStatement: 1 to ${OUTBOX_ROWS_PER_STATEMENT} records, got ${records.length}`,
     );
+  const given = [outbox.eventId, outbox.topic, outbox.key, outbox.value, outbox.headers];
   const targets = sql.join(
-    [outbox.eventId, outbox.topic, outbox.key, outbox.value, outbox.headers].map(col),
+    [...given, outbox.leaseOwner, outbox.leaseUntil, outbox.attempts].map(col),
     sql`, `,
   );
+  const givenList = sql.join(given.map(col), sql`, `);
+  const fromRows = (column: MsSqlColumn) => sql`[rows].${col(column)}`;
   const rows = sql.join(
     records.map(
       (r, i) =>
@@ -49,10 +74,13 @@ export function appendOutboxStatement(
     ),
     sql`, `,
   );
+  const owner = sql.param(lease?.owner ?? null, outbox.leaseOwner);
+  const leaseMs = Math.max(0, Math.ceil(lease?.leaseMs ?? 0));
+  const earlierPending = sql`select 1 from ${outbox} as [earlier] where [earlier].${col(outbox.key)} = [v].${col(outbox.key)} and [earlier].${col(outbox.publishedAt)} is null`;
   return rawStatement(
     db,
-    sql`insert into ${outbox} (${targets}) select ${targets} from (values ${rows}) as [rows] (${targets}, [ord]) order by [ord]`,
-    rowsAffected,
+    sql`insert into ${outbox} (${targets}) output ${columnList(outbox, 'inserted.')} select ${sql.join(given.map(fromRows), sql`, `)}, case when [rows].[free] = 1 then ${owner} end, case when [rows].[free] = 1 then dateadd(millisecond, ${leaseMs}, sysutcdatetime()) end, case when [rows].[free] = 1 then 1 else 0 end from (select [v].*, case when ${owner} is not null and not exists (${earlierPending}) then 1 else 0 end as [free] from (values ${rows}) as [v] (${givenList}, [ord])) as [rows] order by [rows].[ord]`,
+    rowsOf(outbox),
   );
 }
 
@@ -130,8 +158,15 @@ export function claimLockStatement(db: MssqlDb, outbox: OutboxTable, timeoutMs: 
 }
 
 /**
- * Marks rows published that `owner` holds (idempotent: already published rows keep their first timestamp);
- * outputs the ids it marked.
+ * `[id] in (select … from openjson(@ids))`: the ids as one JSON parameter, so the statement text (and its
+ * cached plan) is the same for any number of ids, and no 2 100-parameter limit applies.
+ */
+const anyId = (outbox: OutboxTable, ids: readonly bigint[]) =>
+  sql`${outbox.id} in (select cast([value] as bigint) from openjson(${JSON.stringify(ids.map(String))}))`;
+
+/**
+ * Ends the rows `owner` holds as published by deleting them (nothing reads a published row); outputs the ids
+ * it deleted.
  */
 export function markPublishedStatement(
   db: MssqlDb,
@@ -140,10 +175,9 @@ export function markPublishedStatement(
   owner?: string,
 ) {
   return db
-    .update(outbox)
-    .set({ publishedAt: sql`sysutcdatetime()`, leaseUntil: null })
-    .output({ inserted: { id: outbox.id } })
-    .where(and(inArray(outbox.id, [...ids]), isNull(outbox.publishedAt), ownedBy(outbox, owner)));
+    .delete(outbox)
+    .output({ id: outbox.id })
+    .where(and(anyId(outbox, ids), isNull(outbox.publishedAt), ownedBy(outbox, owner)));
 }
 
 /** Ends `owner`'s lease of unpublished rows, so the next claim takes them at once; outputs the ids. */
@@ -152,7 +186,7 @@ export function releaseStatement(db: MssqlDb, outbox: OutboxTable, ids: readonly
     .update(outbox)
     .set({ leaseUntil: null, leaseOwner: null })
     .output({ inserted: { id: outbox.id } })
-    .where(and(inArray(outbox.id, [...ids]), isNull(outbox.publishedAt), ownedBy(outbox, owner)));
+    .where(and(anyId(outbox, ids), isNull(outbox.publishedAt), ownedBy(outbox, owner)));
 }
 
 /**
@@ -224,7 +258,7 @@ export function republishStatement(db: MssqlDb, outbox: OutboxTable, ids: readon
     .update(outbox)
     .set({ parkedAt: null, failures: 0, leaseUntil: null, leaseOwner: null })
     .output({ inserted: { id: outbox.id } })
-    .where(ids === 'all' ? parked(outbox) : and(parked(outbox), inArray(outbox.id, [...ids])));
+    .where(ids === 'all' ? parked(outbox) : and(parked(outbox), anyId(outbox, ids)));
 }
 
 /**

@@ -4,13 +4,14 @@
  * @module
  */
 import type { NewOutboxRecord, OutboxPort, OutboxRecord } from '../../runtime/store.ts';
+import type { AppendedOutboxRow, OutboxHandOverSlot } from '../outbox-hand-over.ts';
 import type { MssqlDb } from './connect.ts';
 import type { AttemptsTable, InboxTable, OutboxTable } from './messaging-schema.ts';
 import {
+  type AppendLease,
   appendOutboxStatement,
   claimLockStatement,
   claimOutboxStatement,
-  IDS_PER_STATEMENT,
   listParkedStatement,
   markPublishedStatement,
   OUTBOX_ROWS_PER_STATEMENT,
@@ -32,15 +33,31 @@ const CLAIM_LOCK_TIMEOUT_MS = 10_000;
 /** Longest lease `dateadd(millisecond, …)` takes: an `int`. */
 const MAX_LEASE_MS = 2_147_483_647;
 
-/** Writes outbox rows in order; in a transaction they commit or roll back with the state change. */
+/**
+ * Writes outbox rows in order; in a transaction they commit or roll back with the state change. With a `lease`
+ * (the attached relay), rows without an earlier unpublished row of their key are written leased to it (see
+ * `appendOutboxStatement`). Returns the rows written, in id order.
+ */
 export async function appendOutbox(
   db: MssqlDb,
   outbox: OutboxTable,
   records: readonly NewOutboxRecord[],
-): Promise<void> {
+  lease?: AppendLease,
+): Promise<AppendedOutboxRow[]> {
+  const bounded =
+    lease === undefined ? undefined : { owner: lease.owner, leaseMs: Math.min(MAX_LEASE_MS, lease.leaseMs) };
+  const written: AppendedOutboxRow[] = [];
   for (let i = 0; i < records.length; i += OUTBOX_ROWS_PER_STATEMENT) {
-    await appendOutboxStatement(db, outbox, records.slice(i, i + OUTBOX_ROWS_PER_STATEMENT)).execute();
+    const rows = await appendOutboxStatement(
+      db,
+      outbox,
+      records.slice(i, i + OUTBOX_ROWS_PER_STATEMENT),
+      bounded,
+    ).execute();
+    written.push(...rows.map((row) => ({ record: toOutboxRecord(row), leased: row.leaseOwner !== null })));
   }
+  // OUTPUT returns rows in no particular order.
+  return written.sort((a, b) => byId(a.record, b.record));
 }
 
 /** Records `(consumer, eventId)`; false when it was already there. */
@@ -59,8 +76,13 @@ export async function recordInbox(
  * the per-table claim lock, then the claim statement (see `claimOutboxStatement` for how rows are picked).
  * `markPublished`, `release` and `recordFailures` only touch rows the caller's owner id holds.
  */
-export function createOutboxPort(db: MssqlDb, outbox: OutboxTable): OutboxPort {
+export function createOutboxPort(
+  db: MssqlDb,
+  outbox: OutboxTable,
+  options: { handOver?: OutboxHandOverSlot } = {},
+): OutboxPort {
   return {
+    ...(options.handOver === undefined ? {} : { attach: options.handOver.attach }),
     async claim(limit, leaseMs, owner) {
       if (!Number.isInteger(limit) || limit < 1)
         throw new RangeError(`claim: limit must be a positive integer, got ${limit}`);
@@ -78,15 +100,12 @@ export function createOutboxPort(db: MssqlDb, outbox: OutboxTable): OutboxPort {
       return rows.map(toOutboxRecord).sort(byId);
     },
     async markPublished(ids, owner) {
-      let marked = 0;
-      for (const chunk of chunks(ids))
-        marked += (await markPublishedStatement(db, outbox, chunk, owner)).length;
-      return marked;
+      if (ids.length === 0) return 0;
+      return (await markPublishedStatement(db, outbox, ids, owner)).length;
     },
     async release(ids, owner) {
-      let released = 0;
-      for (const chunk of chunks(ids)) released += (await releaseStatement(db, outbox, chunk, owner)).length;
-      return released;
+      if (ids.length === 0) return 0;
+      return (await releaseStatement(db, outbox, ids, owner)).length;
     },
     async recordFailures(failures, { owner, retryInMs, parkAfter }) {
       const options = {
@@ -123,10 +142,8 @@ export function createOutboxPort(db: MssqlDb, outbox: OutboxTable): OutboxPort {
     },
     async republish(target) {
       if ('all' in target) return (await republishStatement(db, outbox, 'all')).length;
-      let unparked = 0;
-      for (const chunk of chunks(target.ids))
-        unparked += (await republishStatement(db, outbox, chunk)).length;
-      return unparked;
+      if (target.ids.length === 0) return 0;
+      return (await republishStatement(db, outbox, target.ids)).length;
     },
   };
 }
@@ -149,12 +166,6 @@ export function pruneAttempts(
   limit: number,
 ): Promise<number> {
   return pruneAttemptsStatement(db, attempts, before, limit).execute();
-}
-
-function chunks(ids: readonly bigint[]): bigint[][] {
-  const out: bigint[][] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) out.push(ids.slice(i, i + IDS_PER_STATEMENT));
-  return out;
 }
 
 const byId = (a: { id: bigint }, b: { id: bigint }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -292,16 +292,39 @@ describe('SQL Server statements, rendered', () => {
     const records = [outboxRecord({ headers: { a: 'b' } }), outboxRecord({ headers: {} })];
     const { sql, params } = render(messaging.appendOutboxStatement(mock, ordersOutbox, records));
     expect(sql).toBe(
-      'insert into [orders].[outbox] ([event_id], [topic], [key], [value], [headers]) ' +
-        'select [event_id], [topic], [key], [value], [headers] ' +
-        'from (values (@par0, @par1, @par2, @par3, @par4, 0), (@par5, @par6, @par7, @par8, @par9, 1)) ' +
-        'as [rows] ([event_id], [topic], [key], [value], [headers], [ord]) order by [ord]',
+      'insert into [orders].[outbox] ([event_id], [topic], [key], [value], [headers], [lease_owner], [lease_until], [attempts]) ' +
+        'output inserted.[id], inserted.[event_id], inserted.[topic], inserted.[key], inserted.[value], inserted.[headers], ' +
+        'inserted.[created_at], inserted.[published_at], inserted.[lease_until], inserted.[attempts], inserted.[failures], ' +
+        'inserted.[last_error], inserted.[parked_at], inserted.[lease_owner] ' +
+        'select [rows].[event_id], [rows].[topic], [rows].[key], [rows].[value], [rows].[headers], ' +
+        'case when [rows].[free] = 1 then @par0 end, ' +
+        'case when [rows].[free] = 1 then dateadd(millisecond, @par1, sysutcdatetime()) end, ' +
+        'case when [rows].[free] = 1 then 1 else 0 end ' +
+        'from (select [v].*, case when @par2 is not null and not exists (select 1 from [orders].[outbox] as [earlier] ' +
+        'where [earlier].[key] = [v].[key] and [earlier].[published_at] is null) then 1 else 0 end as [free] ' +
+        'from (values (@par3, @par4, @par5, @par6, @par7, 0), (@par8, @par9, @par10, @par11, @par12, 1)) ' +
+        'as [v] ([event_id], [topic], [key], [value], [headers], [ord])) as [rows] order by [rows].[ord]',
     );
-    expect(params[4]).toBe('{"a":"b"}');
-    expect(params[9]).toBe('{}');
+    // No relay attached: the owner is NULL, so no row is leased.
+    expect(params.slice(0, 3)).toEqual([null, 0, null]);
+    expect(params[7]).toBe('{"a":"b"}');
+    expect(params[12]).toBe('{}');
   });
 
-  it('stays under the 2 100-parameter limit: 400 outbox rows or 1 000 ids per statement', () => {
+  it('appendOutbox with a lease writes rows leased to the relay unless an earlier unpublished row of their key exists', () => {
+    const { sql, params } = render(
+      messaging.appendOutboxStatement(mock, ordersOutbox, [outboxRecord()], {
+        owner: 'relay-1',
+        leaseMs: 30_000,
+      }),
+    );
+    expect(params.slice(0, 3)).toEqual(['relay-1', 30_000, 'relay-1']);
+    expect(sql).toContain(
+      'case when @par2 is not null and not exists (select 1 from [orders].[outbox] as [earlier] where [earlier].[key] = [v].[key] and [earlier].[published_at] is null) then 1 else 0 end as [free]',
+    );
+  });
+
+  it('stays under the 2 100-parameter limit: 400 outbox rows per statement; ids go as one JSON parameter', () => {
     const full = Array.from({ length: messaging.OUTBOX_ROWS_PER_STATEMENT }, () => outboxRecord());
     expect(render(messaging.appendOutboxStatement(mock, ordersOutbox, full)).params.length).toBeLessThan(
       2100,
@@ -309,18 +332,19 @@ describe('SQL Server statements, rendered', () => {
     expect(() => messaging.appendOutboxStatement(mock, ordersOutbox, [...full, outboxRecord()])).toThrow(
       RangeError,
     );
-    const ids = Array.from({ length: messaging.IDS_PER_STATEMENT }, (_, i) => BigInt(i + 1));
-    expect(render(messaging.markPublishedStatement(mock, ordersOutbox, ids)).params.length).toBeLessThan(
-      2100,
-    );
+    const ids = Array.from({ length: 5_000 }, (_, i) => BigInt(i + 1));
+    const one = render(messaging.markPublishedStatement(mock, ordersOutbox, [1n]));
+    const many = render(messaging.markPublishedStatement(mock, ordersOutbox, ids));
+    expect(many.sql).toBe(one.sql);
+    expect(many.params).toHaveLength(1);
   });
 
   it('marks published / releases only unpublished rows the caller owns, outputting their ids; counts unpublished rows', () => {
     expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n, 2n], 'relay-1'))).toEqual({
       sql:
-        'update [orders].[outbox] set [published_at] = sysutcdatetime(), [lease_until] = @par0 output INSERTED.[id] ' +
-        'where (([orders].[outbox].[id] in (@par1, @par2)) and (([orders].[outbox].[published_at] is null)) and ([orders].[outbox].[lease_owner] = @par3))',
-      params: [null, 1n, 2n, 'relay-1'],
+        'delete from [orders].[outbox] output DELETED.[id] ' +
+        'where (([orders].[outbox].[id] in (select cast([value] as bigint) from openjson(@par0))) and (([orders].[outbox].[published_at] is null)) and ([orders].[outbox].[lease_owner] = @par1))',
+      params: ['["1","2"]', 'relay-1'],
     });
     expect(render(messaging.markPublishedStatement(mock, ordersOutbox, [1n])).sql).toContain(
       'and (([orders].[outbox].[lease_owner] is null)))',
@@ -328,8 +352,8 @@ describe('SQL Server statements, rendered', () => {
     expect(render(messaging.releaseStatement(mock, ordersOutbox, [3n], 'relay-1'))).toEqual({
       sql:
         'update [orders].[outbox] set [lease_until] = @par0, [lease_owner] = @par1 output INSERTED.[id] ' +
-        'where (([orders].[outbox].[id] in (@par2)) and (([orders].[outbox].[published_at] is null)) and ([orders].[outbox].[lease_owner] = @par3))',
-      params: [null, null, 3n, 'relay-1'],
+        'where (([orders].[outbox].[id] in (select cast([value] as bigint) from openjson(@par2))) and (([orders].[outbox].[published_at] is null)) and ([orders].[outbox].[lease_owner] = @par3))',
+      params: [null, null, '["3"]', 'relay-1'],
     });
     expect(render(messaging.pendingCountStatement(mock, ordersOutbox)).sql).toBe(
       'select count(*) from [orders].[outbox] where ([orders].[outbox].[published_at] is null)',
@@ -372,8 +396,8 @@ describe('SQL Server statements, rendered', () => {
     const set =
       'set [lease_until] = @par0, [failures] = @par1, [parked_at] = @par2, [lease_owner] = @par3 output INSERTED.[id]';
     expect(render(messaging.republishStatement(mock, ordersOutbox, [6n]))).toEqual({
-      sql: `update [orders].[outbox] ${set} where (((${parked})) and ([orders].[outbox].[id] in (@par4)))`,
-      params: [null, 0, null, null, 6n],
+      sql: `update [orders].[outbox] ${set} where (((${parked})) and ([orders].[outbox].[id] in (select cast([value] as bigint) from openjson(@par4))))`,
+      params: [null, 0, null, null, '["6"]'],
     });
     expect(render(messaging.republishStatement(mock, ordersOutbox, 'all')).sql).toBe(
       `update [orders].[outbox] ${set} where (${parked})`,
@@ -642,6 +666,49 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     );
   });
 
+  it('with a relay attached, appendOutbox writes rows leased to it and hands the OUTPUT rows over after the commit', async () => {
+    const [a, b] = [outboxRecord({ key: 'k-free' }), outboxRecord({ key: 'k-behind' })];
+    const raw = (id: string, r: typeof a, leased: boolean) => ({
+      id,
+      event_id: r.eventId.toUpperCase(),
+      topic: r.topic,
+      key: r.key,
+      value: r.value,
+      headers: JSON.stringify(r.headers),
+      created_at: AT,
+      published_at: null,
+      lease_until: leased ? AT : null,
+      attempts: leased ? 1 : 0,
+      failures: 0,
+      last_error: null,
+      parked_at: null,
+      lease_owner: leased ? 'relay-1' : null,
+    });
+    rec.respond((q) =>
+      q.sql.startsWith('insert into [orders].[outbox]')
+        ? { recordset: [raw('4', b, false), raw('3', a, true)] }
+        : undefined,
+    );
+    const handed: { ids: bigint[]; unleased: number; when: number }[] = [];
+    const detach = orders.outbox.attach?.({
+      owner: 'relay-1',
+      leaseMs: 30_000,
+      committed: (rows, unleased) =>
+        handed.push({ ids: rows.map((r) => r.id), unleased, when: rec.events.length }),
+    });
+    expect(detach).toBeTypeOf('function');
+    await orders.transaction((tx) => tx.appendOutbox([a, b]));
+    detach?.();
+    expect(rec.events.map((e) => e.kind)).toEqual(['begin', 'query', 'commit']);
+    expect(sent()).toEqual(
+      expected(
+        messaging.appendOutboxStatement(mock, ordersOutbox, [a, b], { owner: 'relay-1', leaseMs: 30_000 }),
+      ),
+    );
+    // After the commit, the leased row only; the other one is left to the claim.
+    expect(handed).toEqual([{ ids: [3n], unleased: 1, when: 3 }]);
+  });
+
   it('claim fails (and rolls back) when the claim lock is not granted', async () => {
     rec.respond((q) => (q.sql.includes('sp_getapplock') ? { recordset: [{ status: -1 }] } : undefined));
     await expect(orders.outbox.claim(1, 1000)).rejects.toThrow(
@@ -651,18 +718,18 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     await expect(orders.outbox.claim(0, 1000)).rejects.toThrow(RangeError);
   });
 
-  it('markPublished / release chunk ids by 1 000 and count the OUTPUT rows; empty lists send nothing; pendingCount reads count(*)', async () => {
+  it('markPublished deletes / release updates all ids in one statement and counts the OUTPUT rows; empty lists send nothing; pendingCount reads count(*)', async () => {
     const ids = Array.from({ length: 2001 }, (_, i) => BigInt(i + 1));
-    rec.respond((q) => (q.sql.startsWith('update') ? { recordset: [['1'], ['2']] } : undefined));
-    expect(await orders.outbox.markPublished(ids, 'relay-1')).toBe(6);
+    rec.respond((q) =>
+      q.sql.startsWith('update') || q.sql.startsWith('delete') ? { recordset: [['1'], ['2']] } : undefined,
+    );
+    expect(await orders.outbox.markPublished(ids, 'relay-1')).toBe(2);
     expect(await orders.outbox.markPublished([], 'relay-1')).toBe(0);
     expect(await orders.outbox.release([5n], 'relay-1')).toBe(2);
     expect(await orders.outbox.release([])).toBe(0);
     expect(sent()).toEqual(
       expected(
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(0, 1000), 'relay-1'),
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(1000, 2000), 'relay-1'),
-        messaging.markPublishedStatement(mock, ordersOutbox, ids.slice(2000), 'relay-1'),
+        messaging.markPublishedStatement(mock, ordersOutbox, ids, 'relay-1'),
         messaging.releaseStatement(mock, ordersOutbox, [5n], 'relay-1'),
       ),
     );
@@ -692,7 +759,7 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     expect(rec.events.every((e) => e.kind === 'query' && e.transaction === 0)).toBe(true);
   });
 
-  it('listParked decodes rows; republish chunks ids or unparks all; parkedCount reads count(*)', async () => {
+  it('listParked decodes rows; republish unparks ids (one statement) or all; parkedCount reads count(*)', async () => {
     rec.respond((q) =>
       q.sql.startsWith('select top')
         ? {
@@ -715,14 +782,13 @@ describe('SQL Server stores issue exactly those statements (recording client)', 
     });
     expect(await orders.outbox.parkedCount()).toBe(1);
     const ids = Array.from({ length: 1001 }, (_, i) => BigInt(i + 1));
-    expect(await orders.outbox.republish({ ids })).toBe(2);
+    expect(await orders.outbox.republish({ ids })).toBe(1);
     expect(await orders.outbox.republish({ all: true })).toBe(1);
     expect(sent()).toEqual(
       expected(
         messaging.listParkedStatement(mock, ordersOutbox, 2n, 5),
         messaging.parkedCountStatement(mock, ordersOutbox),
-        messaging.republishStatement(mock, ordersOutbox, ids.slice(0, 1000)),
-        messaging.republishStatement(mock, ordersOutbox, ids.slice(1000)),
+        messaging.republishStatement(mock, ordersOutbox, ids),
         messaging.republishStatement(mock, ordersOutbox, 'all'),
       ),
     );

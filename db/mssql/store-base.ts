@@ -17,6 +17,7 @@
 import { sql } from 'drizzle-orm';
 import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
 import { maintenanceFromTasks, messagingPruneTasks } from '../maintenance.ts';
+import { outboxHandOverSlot, withHandOver } from '../outbox-hand-over.ts';
 import { poolStateOf } from '../pool-state.ts';
 import { isMssqlUnavailable } from '../unavailable.ts';
 import { createAttemptsPort } from './attempts-store.ts';
@@ -57,12 +58,13 @@ export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlS
   const { connection, tables, createRepo } = options;
   const { db } = connection;
   const repo = createRepo(db);
+  const handOver = outboxHandOverSlot();
   return {
     service: options.service,
     db,
     connection,
     repo,
-    outbox: createOutboxPort(db, tables.outbox),
+    outbox: createOutboxPort(db, tables.outbox, { handOver }),
     attempts: createAttemptsPort(db, tables.attempts, tables.inbox),
     isUnavailable: isMssqlUnavailable,
     maintenance: maintenanceFromTasks([
@@ -74,14 +76,18 @@ export function createMssqlStore<Repo>(options: MssqlStoreOptions<Repo>): MssqlS
       ...(options.extraPrune?.(repo) ?? []),
     ]),
     transaction(fn) {
-      return db.transaction(
-        (tx) =>
-          fn({
-            repo: createRepo(tx),
-            appendOutbox: (records) => appendOutbox(tx, tables.outbox, records),
-            recordInbox: (consumer, eventId) => recordInbox(tx, tables.inbox, consumer, eventId),
-          }),
-        { isolationLevel: 'read committed' },
+      return withHandOver(handOver, (relay, appended) =>
+        db.transaction(
+          (tx) =>
+            fn({
+              repo: createRepo(tx),
+              async appendOutbox(records) {
+                appended.push(...(await appendOutbox(tx, tables.outbox, records, relay)));
+              },
+              recordInbox: (consumer, eventId) => recordInbox(tx, tables.inbox, consumer, eventId),
+            }),
+          { isolationLevel: 'read committed' },
+        ),
       );
     },
     poolState: () => poolStateOf(db),

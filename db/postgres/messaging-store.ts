@@ -8,6 +8,7 @@ import {
   asc,
   count,
   eq,
+  getTableColumns,
   getTableName,
   gt,
   gte,
@@ -17,29 +18,71 @@ import {
   lt,
   notExists,
   or,
+  type SQL,
   sql,
 } from 'drizzle-orm';
 import { alias, getTableConfig } from 'drizzle-orm/pg-core';
 import type { AttemptsPort, NewOutboxRecord, OutboxPort, OutboxRecord } from '../../runtime/store.ts';
+import type { AppendedOutboxRow, OutboxHandOverSlot } from '../outbox-hand-over.ts';
 import type { PgDatabase } from './connect.ts';
 import type { AttemptsTable, InboxTable, OutboxTable } from './messaging-schema.ts';
 
-/** Writes outbox rows; in a transaction they commit or roll back with the state change. */
+/** Whom {@link appendOutbox} leases the rows it writes to (the attached relay), and for how long. */
+export interface AppendLease {
+  owner: string;
+  leaseMs: number;
+}
+
+/**
+ * Writes outbox rows; in a transaction they commit or roll back with the state change. One statement whatever
+ * the number of rows (`insert … select … from unnest($1, …) with ordinality order by …`, so ids follow the
+ * given order and PGlite's prepared statement is reused for every batch size). With a `lease`, a row is written
+ * already leased to `lease.owner` (one claim counted) when no earlier unpublished row of its key exists;
+ * otherwise — or without a lease — it is written unleased, for `claim`, which keeps it behind that row.
+ * Returns the rows written, in id order.
+ */
 export async function appendOutbox(
   db: PgDatabase,
   outbox: OutboxTable,
   records: readonly NewOutboxRecord[],
-): Promise<void> {
-  if (records.length === 0) return;
-  await db.insert(outbox).values(
-    records.map((r) => ({
-      eventId: r.eventId,
-      topic: r.topic,
-      key: r.key,
-      value: r.value,
-      headers: r.headers,
-    })),
+  lease?: AppendLease,
+): Promise<AppendedOutboxRow[]> {
+  if (records.length === 0) return [];
+  const param = (values: readonly unknown[]) => sql.param(values);
+  const owner = sql`${sql.param(lease?.owner ?? null)}::varchar`;
+  const leaseMs = Math.max(0, Math.ceil(lease?.leaseMs ?? 0));
+  const earlierPending = sql`select 1 from ${outbox} as "earlier" where "earlier"."key" = "u"."key" and "earlier"."published_at" is null`;
+  // Every insertable column, in the table's order (what `insert … select` fills).
+  const values: Record<Exclude<keyof OutboxTable['_']['columns'], 'id'>, SQL> = {
+    eventId: sql`"r"."event_id"::uuid`,
+    topic: sql`"r"."topic"`,
+    key: sql`"r"."key"`,
+    value: sql`"r"."value"`,
+    headers: sql`"r"."headers"::jsonb`,
+    createdAt: sql`now()`,
+    publishedAt: sql`null`,
+    // clock_timestamp(), not now(): the lease counts from the write, not from the start of a long transaction.
+    leaseUntil: sql`case when "r"."free" then clock_timestamp() + ${leaseMs}::integer * interval '1 millisecond' end`,
+    attempts: sql`case when "r"."free" then 1 else 0 end`,
+    failures: sql`0`,
+    lastError: sql`null`,
+    parkedAt: sql`null`,
+    leaseOwner: sql`case when "r"."free" then ${owner} end`,
+  };
+  const columns = Object.entries(getTableColumns(outbox)).filter(([name]) => name !== 'id');
+  const selected = sql.join(
+    columns.map(([name]) => values[name as keyof typeof values]),
+    sql`, `,
   );
+  const rows = await db
+    .insert(outbox)
+    .select(
+      sql`select ${selected} from (select "u".*, ${owner} is not null and not exists (${earlierPending}) as "free" from unnest(${param(records.map((r) => r.eventId))}::text[], ${param(records.map((r) => r.topic))}::varchar[], ${param(records.map((r) => r.key))}::varchar[], ${param(records.map((r) => r.value))}::text[], ${param(records.map((r) => JSON.stringify(r.headers)))}::text[]) with ordinality as "u"("event_id", "topic", "key", "value", "headers", "n")) as "r" order by "r"."n"`,
+    )
+    .returning();
+  return rows
+    .map((row) => ({ record: toOutboxRecord(row), leased: row.leaseOwner !== null }))
+    .sort((a, b) => byId(a.record, b.record));
 }
 
 /**
@@ -84,6 +127,8 @@ export async function recordInboxMany(
 export interface OutboxPortOptions {
   /** `{ isolationLevel: 'read committed' }` on a server; undefined on PGlite (one connection, the default). */
   transactionConfig?: { isolationLevel: 'read committed' } | undefined;
+  /** The store's hand-over slot: the port's `attach` (absent: no hand-over, the relay claims). */
+  handOver?: OutboxHandOverSlot;
 }
 
 /**
@@ -111,9 +156,12 @@ export function createOutboxPort(
   /** Rows whose lease `owner` holds (no owner: rows claimed without one). */
   const ownedBy = (owner: string | undefined) =>
     owner === undefined ? isNull(outbox.leaseOwner) : eq(outbox.leaseOwner, owner);
+  /** `id = any($1)`: one statement text (one prepared statement) for any number of ids. */
+  const anyId = (ids: readonly bigint[]) => sql`${outbox.id} = any(${sql.param(ids.map(String))}::bigint[])`;
   const unpublished = isNull(outbox.publishedAt);
   const parked = and(isNotNull(outbox.parkedAt), unpublished);
   return {
+    ...(options.handOver === undefined ? {} : { attach: options.handOver.attach }),
     async claim(limit, leaseMs, owner) {
       if (!Number.isInteger(limit) || limit < 1)
         throw new RangeError(`claim: limit must be a positive integer, got ${limit}`);
@@ -159,19 +207,20 @@ export function createOutboxPort(
     },
     async markPublished(ids, owner) {
       if (ids.length === 0) return 0;
-      const marked = await db
-        .update(outbox)
-        .set({ publishedAt: sql`now()`, leaseUntil: null })
-        .where(and(inArray(outbox.id, [...ids]), unpublished, ownedBy(owner)))
+      // Nothing reads a published row (ARCHITECTURE.md, "Published rows are deleted"): delete it, which costs
+      // no new row version and no index entries, and leaves the pruner nothing to do.
+      const ended = await db
+        .delete(outbox)
+        .where(and(anyId(ids), unpublished, ownedBy(owner)))
         .returning({ id: outbox.id });
-      return marked.length;
+      return ended.length;
     },
     async release(ids, owner) {
       if (ids.length === 0) return 0;
       const released = await db
         .update(outbox)
         .set({ leaseUntil: null, leaseOwner: null })
-        .where(and(inArray(outbox.id, [...ids]), unpublished, ownedBy(owner)))
+        .where(and(anyId(ids), unpublished, ownedBy(owner)))
         .returning({ id: outbox.id });
       return released.length;
     },
@@ -230,7 +279,7 @@ export function createOutboxPort(
       const rows = await db
         .update(outbox)
         .set({ parkedAt: null, failures: 0, leaseUntil: null, leaseOwner: null })
-        .where('ids' in target ? and(parked, inArray(outbox.id, [...target.ids])) : parked)
+        .where('ids' in target ? and(parked, anyId(target.ids)) : parked)
         .returning({ id: outbox.id });
       return rows.length;
     },

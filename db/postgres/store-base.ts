@@ -7,6 +7,7 @@ import { is, sql } from 'drizzle-orm';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
 import { maintenanceFromTasks, messagingPruneTasks } from '../maintenance.ts';
+import { outboxHandOverSlot, withHandOver } from '../outbox-hand-over.ts';
 import { poolStateOf } from '../pool-state.ts';
 import { isPostgresUnavailable } from '../unavailable.ts';
 import type { PgDatabase } from './connect.ts';
@@ -55,11 +56,12 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
   // is one connection with PostgreSQL's default, so there it would only be one more statement per transaction.
   const config = is(db, PgliteDatabase) ? undefined : ({ isolationLevel: 'read committed' } as const);
   const repo = createRepo(db);
+  const handOver = outboxHandOverSlot();
   return {
     service: options.service,
     db,
     repo,
-    outbox: createOutboxPort(db, tables.outbox, { transactionConfig: config }),
+    outbox: createOutboxPort(db, tables.outbox, { transactionConfig: config, handOver }),
     attempts: createAttemptsPort(db, tables.attempts, tables.inbox),
     isUnavailable: isPostgresUnavailable,
     maintenance: maintenanceFromTasks([
@@ -71,15 +73,19 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
       ...(options.extraPrune?.(repo) ?? []),
     ]),
     transaction(fn) {
-      return db.transaction(
-        (tx) =>
-          fn({
-            repo: createRepo(tx),
-            appendOutbox: (records) => appendOutbox(tx, tables.outbox, records),
-            recordInbox: (consumer, eventId) => recordInbox(tx, tables.inbox, consumer, eventId),
-            recordInboxMany: (consumer, eventIds) => recordInboxMany(tx, tables.inbox, consumer, eventIds),
-          }),
-        config,
+      return withHandOver(handOver, (relay, appended) =>
+        db.transaction(
+          (tx) =>
+            fn({
+              repo: createRepo(tx),
+              async appendOutbox(records) {
+                appended.push(...(await appendOutbox(tx, tables.outbox, records, relay)));
+              },
+              recordInbox: (consumer, eventId) => recordInbox(tx, tables.inbox, consumer, eventId),
+              recordInboxMany: (consumer, eventIds) => recordInboxMany(tx, tables.inbox, consumer, eventIds),
+            }),
+          config,
+        ),
       );
     },
     poolState: () => poolStateOf(db),

@@ -53,12 +53,18 @@ export interface OutboxRelayObserver {
 /** Failures charged to one row before it is parked (`OUTBOX_MAX_FAILURES`). */
 export const DEFAULT_MAX_FAILURES = 10;
 
+/** Batches of handed-over rows a relay holds in memory at most; a commit beyond that is left to the claim. */
+const MAX_HANDED_BATCHES = 10;
+
 /** Longest `last_error` kept per row. */
 const MAX_ERROR_LENGTH = 2_000;
 
 /** A running relay. */
 export interface OutboxRelay {
-  /** Runs a cycle now (or right after the one in flight). Call it after a transaction that wrote outbox rows commits. */
+  /**
+   * Runs a cycle now (or right after the one in flight). Call it after a transaction that wrote outbox rows
+   * commits. A relay attached to its store (the hand-over) has those rows already, and ignores it.
+   */
   nudge(): void;
   /**
    * Publishes what is pending now: waits for the cycle in flight, then runs one that claims until a claim
@@ -74,7 +80,7 @@ export interface OutboxRelay {
  * Starts a relay; its first cycle runs at once.
  * @example
  * const relay = startOutboxRelay({ outbox: store.outbox, publish: kafkaPublisher(producer), logger });
- * env.onCommitted = () => relay.nudge();
+ * env.onCommitted = () => relay.nudge(); // a no-op when the store hands committed rows over
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { outbox, publish } = options;
@@ -93,20 +99,132 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   let inFlight: Promise<number> | null = null;
   let rerun = false;
+  /** When the table is polled next: cycles that only publish handed rows do not put the poll off. */
+  let nextClaimAt = 0;
   let failures = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Rows the store handed over after their commit (leased to us), oldest first, not yet published. */
+  const handed: OutboxRecord[] = [];
+  /** Rows ever put into `handed`, and ever taken out of it (published, released): positions in its stream. */
+  let handedIn = 0;
+  let handedOut = 0;
+  /**
+   * Claims wanted, each once `handedOut` reaches its position (ascending): a claim asked for now runs after the
+   * rows handed so far are out, since rows written unleased behind them can only be claimed then. A cycle claims
+   * as soon as the first is reached, between two handed batches: commits that keep coming never put it off.
+   */
+  const claimsAfter: number[] = [0];
+  /** Most rows held in `handed`; more are given back to the table. */
+  const maxHanded = batchSize * MAX_HANDED_BATCHES;
+  /** Keys of rows rejected in this cycle: their later handed rows are released, not published (they wait). */
+  const blockedKeys = new Set<string>();
+  /** Releases of handed rows made outside a cycle; `stop()` waits for them. */
+  const releasing = new Set<Promise<void>>();
 
-  /** Claims and publishes batches until a claim is short. Returns the number of rows published. */
+  // Direct hand-over: the store writes committed rows leased to us and hands them over, so the happy path needs
+  // no claim; `nudge()` then has nothing to do. A store without it (or with another relay attached) is claimed.
+  const detach = outbox.attach?.({
+    owner,
+    leaseMs,
+    committed(rows, unleased) {
+      if (stopped || failures > 0) {
+        // Not publishing now: give the rows back to the table at once (poll or the next relay claims them, in order).
+        if (rows.length > 0) track(releaseQuietly(rows.map((row) => row.id)));
+        return;
+      }
+      if (handed.length + rows.length > maxHanded) {
+        // Falling behind: the backlog waits in the table, not in memory (and not past its lease); claimed in order,
+        // once released.
+        track(releaseQuietly(rows.map((row) => row.id)).then(() => kick(true)));
+        return;
+      }
+      handed.push(...rows);
+      handedIn += rows.length;
+      // Rows written unleased (behind an unpublished row of their key) are claimed once what came before is out.
+      kick(unleased > 0);
+    },
+  });
+
+  /** Takes up to `count` rows off the front of `handed`. */
+  function takeHanded(count: number): OutboxRecord[] {
+    const taken = handed.splice(0, count);
+    handedOut += taken.length;
+    return taken;
+  }
+
+  /**
+   * Whether to claim now: a claim asked for is due once the rows handed before it are out; the poll is due at
+   * `nextClaimAt` even while handed rows keep coming (a cycle that ends sets the timer for it otherwise).
+   */
+  function claimDue(): boolean {
+    return (
+      (claimsAfter.length > 0 && claimsAfter[0]! <= handedOut) ||
+      (handed.length > 0 && Date.now() >= nextClaimAt)
+    );
+  }
+
+  /**
+   * Publishes the handed rows batch by batch and, whenever a claim is due (asked for and the rows handed before
+   * it are out, or the poll), claims and publishes batches until a claim is short; ends when neither is left.
+   * Returns the number of rows published. On an outage the handed rows still waiting are released too.
+   */
   async function cycle(): Promise<number> {
     let published = 0;
+    try {
+      while (!stopped) {
+        if (claimDue()) {
+          while (claimsAfter.length > 0 && claimsAfter[0]! <= handedOut) claimsAfter.shift();
+          nextClaimAt = Date.now() + pollMs;
+          published += await claimBatches();
+        } else if (handed.length > 0) {
+          const rows = await handedBatch(batchSize);
+          if (rows.length > 0) published += await publishBatch(rows);
+        } else {
+          break;
+        }
+      }
+    } catch (error) {
+      if (handed.length > 0) await releaseQuietly(takeHanded(handed.length).map((row) => row.id));
+      throw error;
+    } finally {
+      if (handed.length === 0) blockedKeys.clear();
+    }
+    if (stopped && handed.length > 0) await releaseQuietly(takeHanded(handed.length).map((row) => row.id));
+    return published;
+  }
+
+  /**
+   * Takes up to `count` handed rows to publish; those of keys rejected in this cycle are released instead (they
+   * wait behind the rejected row).
+   */
+  async function handedBatch(count: number): Promise<OutboxRecord[]> {
+    const batch = takeHanded(count);
+    const held = batch.filter((row) => blockedKeys.has(row.key));
+    if (held.length > 0) await releaseQuietly(held.map((row) => row.id));
+    return held.length === 0 ? batch : batch.filter((row) => !blockedKeys.has(row.key));
+  }
+
+  /**
+   * Claims and publishes batches until a claim comes back short. Handed rows waiting fill each request up to
+   * `batchSize`, ahead of the claimed rows: one round trip to the broker, not two. No key is in both (a claim
+   * skips rows behind a leased row of their key, and a row written while an earlier one is unpublished is not
+   * handed), and where one were, the handed row would be the earlier.
+   */
+  async function claimBatches(): Promise<number> {
+    let published = 0;
     while (!stopped) {
-      const rows = await outbox.claim(batchSize, leaseMs, owner);
-      if (rows.length === 0) break;
-      published += await publishBatch(rows);
-      if (rows.length < batchSize) break;
+      const claimed = await outbox.claim(batchSize, leaseMs, owner);
+      const rows = [...(await handedBatch(batchSize - claimed.length)), ...claimed];
+      if (rows.length > 0) published += await publishBatch(rows);
+      if (claimed.length < batchSize) break;
     }
     return published;
+  }
+
+  function track(work: Promise<void>): void {
+    releasing.add(work);
+    void work.finally(() => releasing.delete(work));
   }
 
   /** Publishes one claimed batch; returns how many rows went out. Throws (rows released) on an outage. */
@@ -140,7 +258,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   /**
-   * The batch was rejected: find the culprit(s) by publishing the rows one at a time in id order. A row the
+   * The batch was rejected: find the culprit(s) by publishing the rows one at a time in order. A row the
    * publisher rejects on its own is charged; the later rows of its key are not sent (they wait behind it, in
    * order); every other row goes out. An outage meanwhile ends the isolation: what went out is marked,
    * what was charged is recorded, the rest is released, and the error is rethrown (the relay backs off).
@@ -149,9 +267,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const published: bigint[] = [];
     const rejected: { row: OutboxRecord; error: PublishRejectedError }[] = [];
     const held: bigint[] = [];
-    const blockedKeys = new Set<string>();
+    const keysHeld = new Set<string>();
     for (const [i, row] of rows.entries()) {
-      if (blockedKeys.has(row.key) || stopped) {
+      if (keysHeld.has(row.key) || stopped) {
         held.push(row.id);
         continue;
       }
@@ -166,7 +284,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           throw error;
         }
         rejected.push({ row, error });
-        blockedKeys.add(row.key);
+        keysHeld.add(row.key);
       }
     }
     await record(published, rejected, held);
@@ -186,6 +304,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (published.length > 0) await markPublished(published);
     if (rejected.length > 0) {
       observer?.failed('rejected', rejected.length);
+      for (const { row } of rejected) blockedKeys.add(row.key);
       // Each row's own back-off grows with its failures; the later rows of its key wait as long.
       const byFailures = new Map<number, typeof rejected>();
       for (const entry of rejected)
@@ -244,13 +363,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   function schedule(delayMs: number): void {
     clearTimeout(timer);
     if (stopped) return;
-    timer = setTimeout(kick, delayMs);
+    timer = setTimeout(() => kick(true), delayMs);
     timer.unref();
   }
 
   /** Single flight: one cycle at a time; a request during a cycle becomes exactly one more cycle. */
   function runCycle(): Promise<number> {
     clearTimeout(timer);
+    if (Date.now() >= nextClaimAt) wantClaim();
     const current = cycle().then(
       (published) => {
         settle(true);
@@ -272,6 +392,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       failures = 0;
     } else {
       failures += 1;
+      // Handed over after the failing batch gave the others back: these go back too (the back-off claims them).
+      if (handed.length > 0) track(releaseQuietly(takeHanded(handed.length).map((row) => row.id)));
       observer?.failed('outage', 1);
       log.warn({ err: error, failures }, 'outbox relay cycle failed; backing off');
     }
@@ -281,14 +403,24 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       schedule(backoffMs(failures, pollMs, maxBackoffMs));
     } else if (rerun) {
       rerun = false;
-      kick();
+      kick(false);
     } else {
-      schedule(pollMs);
+      schedule(Math.max(0, nextClaimAt - Date.now()));
     }
   }
 
-  function kick(): void {
+  /** Asks for a claim once the rows handed so far are out. */
+  function wantClaim(): void {
+    if (claimsAfter.at(-1) !== handedIn) claimsAfter.push(handedIn);
+  }
+
+  /**
+   * Runs a cycle (claiming from the table, after the rows handed so far, when `claim`), or one more after the
+   * one in flight; the cycle in flight takes a claim asked for meanwhile too.
+   */
+  function kick(claim: boolean): void {
     if (stopped) return;
+    if (claim) wantClaim();
     if (inFlight !== null) {
       rerun = true;
       return;
@@ -296,22 +428,28 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     runCycle().catch(() => {}); // logged in runCycle
   }
 
-  kick();
+  kick(true);
 
   return {
     nudge() {
+      // Handed over: the commit's rows are here already (or, written unleased, asked for a claim themselves).
+      if (detach !== undefined) return;
       // While backing off after a failure the timer decides; a burst of commits must not hammer a dead broker.
-      if (failures === 0) kick();
+      if (failures === 0) kick(true);
     },
     async drain() {
       while (inFlight !== null) await inFlight.catch(() => 0);
       if (stopped) return;
+      wantClaim();
       await runCycle();
     },
     async stop() {
       stopped = true;
+      detach?.();
       clearTimeout(timer);
       while (inFlight !== null) await inFlight.catch(() => 0);
+      if (handed.length > 0) await releaseQuietly(takeHanded(handed.length).map((row) => row.id));
+      await Promise.all(releasing);
     },
   };
 }
