@@ -22,27 +22,28 @@ const t = setupFunctionTest({
 function counting(service: 'orders' | 'payments'): { env: TestEnv; calls: string[] } {
   const calls: string[] = [];
   const inner = t.env.stores[service] as TransactionalStore<Record<string | symbol, unknown>>;
+  const countedRepo = (repo: Record<string | symbol, unknown>) => {
+    const batched = repo[BATCHED] as BatchedMethods;
+    const counted: Record<string | symbol, unknown> = { ...repo, [BATCHED]: {} };
+    for (const [name, method] of Object.entries(repo)) {
+      if (typeof method !== 'function') continue;
+      counted[name] = (...args: unknown[]) => {
+        calls.push(name);
+        return (method as (...a: unknown[]) => Promise<unknown>)(...args);
+      };
+    }
+    for (const [name, batch] of Object.entries(batched))
+      (counted[BATCHED] as Record<string, unknown>)[name] = (list: readonly (readonly unknown[])[]) => {
+        calls.push(`${name}×${list.length}`);
+        return batch(list);
+      };
+    return counted;
+  };
   const store: TransactionalStore<Record<string | symbol, unknown>> = {
     ...inner,
-    transaction: (fn) =>
-      inner.transaction((tx) => {
-        const repo = tx.repo;
-        const batched = repo[BATCHED] as BatchedMethods;
-        const counted: Record<string | symbol, unknown> = { ...repo, [BATCHED]: {} };
-        for (const [name, method] of Object.entries(repo)) {
-          if (typeof method !== 'function') continue;
-          counted[name] = (...args: unknown[]) => {
-            calls.push(name);
-            return (method as (...a: unknown[]) => Promise<unknown>)(...args);
-          };
-        }
-        for (const [name, batch] of Object.entries(batched))
-          (counted[BATCHED] as Record<string, unknown>)[name] = (list: readonly (readonly unknown[])[]) => {
-            calls.push(`${name}×${list.length}`);
-            return batch(list);
-          };
-        return fn({ ...tx, repo: counted });
-      }),
+    // The autocommit repository too: what a `prepare` step reads.
+    repo: countedRepo(inner.repo),
+    transaction: (fn) => inner.transaction((tx) => fn({ ...tx, repo: countedRepo(tx.repo) })),
   };
   return { env: { ...t.env, stores: { ...t.env.stores, [service]: store } }, calls };
 }
@@ -112,7 +113,7 @@ describe("a consumer batch with batchItems: 'by-key'", () => {
       expect(await t.orders.findOrder(id)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
   });
 
-  it('given 10 payment requests in one batch, then their payments are one insert and each emits its event', async () => {
+  it('given 10 payment requests in one batch, then their prepare lookups are one read, their payments one insert, and each emits its event', async () => {
     const ids = Array.from({ length: 10 }, (_, i) => `pay-${i}`);
     const { env, calls } = counting('payments');
 
@@ -125,7 +126,7 @@ describe("a consumer batch with batchItems: 'by-key'", () => {
       env,
     );
 
-    expect(calls).toEqual(['insertPayment×10']);
+    expect(calls).toEqual(['findPaymentByOrder×10', 'insertPayment×10']);
     const completed = await outboxEvents(t.db.payments, [PaymentCompleted]);
     expect(completed.map((event) => event.key).sort()).toEqual([...ids].sort());
   });

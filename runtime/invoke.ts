@@ -243,11 +243,12 @@ async function runPrepare(
   message: EventMessage,
   env: RuntimeEnv,
   meta: InvocationMeta,
+  repo?: object,
 ): Promise<unknown> {
   if (fn.prepare === undefined) return undefined;
   const store = storeFor(env, fn);
   const deps = {
-    db: guarded(store, store.repo as object),
+    db: repo ?? guarded(store, store.repo as object),
     clock: env.clock,
     log: env.logger.child({ functionId: meta.functionId, correlationId: meta.correlationId }),
     ports: env.ports,
@@ -454,14 +455,10 @@ export async function invokeEventBatch(
     }
   });
   // Every `prepare` runs before the transaction opens (third-party calls never hold it open).
-  const prepared: unknown[] = [];
-  for (const [index, { message, meta }] of items.entries()) {
-    try {
-      prepared.push(await runPrepare(fn, message, env, meta));
-    } catch (error) {
-      throw new BatchItemError(index, error);
-    }
-  }
+  const prepared =
+    fn.batchItems === 'by-key' && fn.prepare !== undefined && items.length > 1
+      ? await prepareTogether(fn, items, env)
+      : await prepareInTurn(fn, items, env);
   const store = storeFor(env, fn);
   let emittedCount = 0;
   const outcomes = await inStoreTransaction(store, env.metrics, async (tx) => {
@@ -571,6 +568,45 @@ async function runByKey(
     throw first;
   }
   return settled.map((outcome) => (outcome as PromiseFulfilledResult<EventOutcome>).value);
+}
+
+/** Each item's `prepare`, one after another; the first to fail fails the batch at its index. */
+async function prepareInTurn(
+  // biome-ignore lint/suspicious/noExplicitAny: any event function
+  fn: EventFunction<any, any, any>,
+  items: readonly BatchItem[],
+  env: RuntimeEnv,
+): Promise<unknown[]> {
+  const prepared: unknown[] = [];
+  for (const [index, { message, meta }] of items.entries()) {
+    try {
+      prepared.push(await runPrepare(fn, message, env, meta));
+    } catch (error) {
+      throw new BatchItemError(index, error);
+    }
+  }
+  return prepared;
+}
+
+/**
+ * A `by-key` batch's `prepare` steps all at once (their third-party calls in parallel), their reads through one
+ * {@link RepoCallQueue} over the store's autocommit repository (waiting batched calls as one statement). The
+ * lowest index that failed fails the batch, once every step settled.
+ */
+async function prepareTogether(
+  // biome-ignore lint/suspicious/noExplicitAny: any event function
+  fn: EventFunction<any, any, any>,
+  items: readonly BatchItem[],
+  env: RuntimeEnv,
+): Promise<unknown[]> {
+  const store = storeFor(env, fn);
+  const queue = new RepoCallQueue(guarded(store, store.repo as object));
+  const runs = items.map(({ message, meta }) => runPrepare(fn, message, env, meta, queue.repo));
+  setImmediate(() => queue.start());
+  const settled = await Promise.allSettled(runs);
+  const failed = settled.findIndex((outcome) => outcome.status === 'rejected');
+  if (failed !== -1) throw new BatchItemError(failed, (settled[failed] as PromiseRejectedResult).reason);
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { eq, inArray } from 'drizzle-orm';
 import { BATCHED, type BatchedMethods } from '../../runtime/store.ts';
-import { insertedOrFound } from '../postgres/batched.ts';
+import { foundByKey, insertedOrFound } from '../postgres/batched.ts';
 import type { PgDatabase } from '../postgres/connect.ts';
 import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
 import type { Payment, PaymentsRepo } from './repo.ts';
@@ -18,7 +18,7 @@ export function paymentsRepo(db: PgDatabase): PaymentsRepo {
     return row;
   };
   return {
-    // One statement for the payments of a `by-key` consumer batch (see `BATCHED`).
+    // One statement for the payments (and the `prepare` lookups) of a `by-key` consumer batch (see `BATCHED`).
     [BATCHED]: {
       insertPayment: async (calls) =>
         (
@@ -42,6 +42,16 @@ export function paymentsRepo(db: PgDatabase): PaymentsRepo {
             },
           )
         ).map(({ created, row }) => ({ created, payment: row })),
+      findPaymentByOrder: (calls) =>
+        foundByKey(
+          calls.map(([orderId]) => orderId as string),
+          (row: Payment) => row.orderId,
+          (orderIds) =>
+            db
+              .select()
+              .from(payments)
+              .where(inArray(payments.orderId, [...orderIds])),
+        ),
     } satisfies BatchedMethods,
     async insertPayment(payment) {
       const [created] = await db
