@@ -18,8 +18,6 @@ import { openStores, STORE_SERVICES } from '../db/open-stores.ts';
 import { findFunction, manifest } from '../functions/manifest.ts';
 import { type Config, databaseTarget, exitOnConfigError, loadConfig } from '../runtime/config.ts';
 import type { AnyFunction } from '../runtime/define.ts';
-import { createKafkaClient } from '../runtime/kafka/client.ts';
-import { ensureTopics } from '../runtime/kafka/topics.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
 import { onShutdownSignal } from './signals.ts';
 import { startSystem, topicSpecs } from './system.ts';
@@ -67,6 +65,10 @@ async function migrateCommand(config: Config, logger: Logger): Promise<void> {
 }
 
 async function topicsCommand(config: Config, logger: Logger): Promise<void> {
+  const [{ createKafkaClient }, { ensureTopics }] = await Promise.all([
+    import('../runtime/kafka/client.ts'),
+    import('../runtime/kafka/topics.ts'),
+  ]);
   const kafka = createKafkaClient({
     brokers: requireBrokers(config),
     clientId: config.kafkaClientId,

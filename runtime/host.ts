@@ -14,7 +14,7 @@ import { createHttpApp, type Readiness } from './http/app.ts';
 import type { HttpVariables } from './http/request-context.ts';
 import { listen } from './http/server.ts';
 import type { RuntimeEnv } from './invoke.ts';
-import { createKafkaClient, sharedProducer } from './kafka/client.ts';
+import type { KafkaProducer } from './kafka/client.ts';
 import { type EventConsumer, type EventConsumerOptions, startEventConsumer } from './kafka/consumer.ts';
 import { kafkaPublisher } from './kafka/publisher.ts';
 import { ensureTopics, type TopicSpec } from './kafka/topics.ts';
@@ -79,9 +79,6 @@ export async function startHost(options: HostOptions): Promise<Host> {
     .map((fn) => withRetryAttempts(fn, options.retryAttempts));
   const services = [...new Set(options.functions.map((fn) => fn.store.service))];
 
-  const kafka = createKafkaClient({ ...options.kafka, logger: options.env.logger });
-  const producer = sharedProducer(kafka);
-  const publish = kafkaPublisher(producer);
   for (const service of services) {
     if (options.env.stores[service] === undefined) throw new Error(`no store for service "${service}"`);
   }
@@ -97,79 +94,13 @@ export async function startHost(options: HostOptions): Promise<Host> {
           ...options.maintenance,
         });
 
-  // Kafka is not needed to accept requests (their events wait in the outbox): the HTTP server starts at once,
-  // and the Kafka side (producer, topics, relays, consumers) starts beside it, retrying while the broker is
+  // Kafka is not needed to accept requests (their events wait in the outbox): the HTTP server listens first,
+  // and the Kafka side (producer, topics, relays, consumers) starts once it does, retrying while the broker is
   // unreachable — a broker outage at start-up is not a reason to exit. `/readyz` says `kafka: connecting` meanwhile.
   const consumers: EventConsumer[] = [];
   let stopped = false;
   let kafkaState = 'connecting';
-  const kafkaStarted = (async () => {
-    await untilDone(
-      'connect to Kafka',
-      log,
-      () => stopped,
-      (error) => {
-        kafkaState = `connecting: ${error instanceof Error ? error.message : String(error)}`;
-      },
-      async () => {
-        await producer.connect();
-        if (options.topics?.length) {
-          const created = await ensureTopics(kafka, options.topics);
-          if (created.length > 0) log.info({ topics: created }, 'created topics');
-        }
-      },
-    );
-    for (const service of services) {
-      if (stopped) return;
-      const store = env.stores[service]!;
-      const metrics = env.metrics;
-      metrics?.watchOutbox(service, store.outbox, env.clock);
-      if (store.poolState !== undefined) metrics?.watchPool(service, () => store.poolState?.());
-      relays.set(
-        service,
-        startOutboxRelay({
-          outbox: store.outbox,
-          publish,
-          logger: log.child({ service }),
-          ...options.outbox,
-          ...(env.tracer === undefined ? {} : { tracer: env.tracer }),
-          ...(metrics === undefined
-            ? {}
-            : {
-                observer: {
-                  published: (rows) =>
-                    metrics.published(
-                      service,
-                      rows.map((row) => row.createdAt),
-                      env.clock(),
-                    ),
-                  failed: (kind, count) => metrics.relayFailed(service, kind, count),
-                },
-              }),
-        }),
-      );
-    }
-    for (const fn of eventFunctions) {
-      const consumer = await untilDone(
-        `start consumer ${fn.groupId}`,
-        log,
-        () => stopped,
-        undefined,
-        () =>
-          startEventConsumer(fn, env, kafka, producer, {
-            batchSize: DEFAULT_CONSUMER_BATCH_SIZE,
-            ...options.consumer,
-          }),
-      );
-      if (consumer === undefined) return;
-      consumers.push(consumer);
-      if (stopped) await consumer.stop();
-    }
-    kafkaState = 'ok';
-  })();
-  const ready = kafkaStarted.then(() => Promise.all(consumers.map((c) => c.ready))).then(() => undefined);
-  // Nothing may await `ready` (a process with no consumers, a test): its rejection must not go unhandled.
-  ready.catch(() => {});
+  let producer: KafkaProducer | undefined;
 
   const readiness = async (): Promise<Readiness> => {
     const checks: Record<string, string> = { kafka: kafkaState };
@@ -224,6 +155,80 @@ export async function startHost(options: HostOptions): Promise<Host> {
     );
   }
 
+  const kafkaStarted = (async () => {
+    // kafkajs (a third of the code `serve` loads) is loaded here, once the HTTP server listens.
+    const { createKafkaClient, sharedProducer } = await import('./kafka/client.ts');
+    const kafka = createKafkaClient({ ...options.kafka, logger: options.env.logger });
+    const shared = sharedProducer(kafka);
+    producer = shared;
+    const publish = kafkaPublisher(shared);
+    await untilDone(
+      'connect to Kafka',
+      log,
+      () => stopped,
+      (error) => {
+        kafkaState = `connecting: ${error instanceof Error ? error.message : String(error)}`;
+      },
+      async () => {
+        await shared.connect();
+        if (options.topics?.length) {
+          const created = await ensureTopics(kafka, options.topics);
+          if (created.length > 0) log.info({ topics: created }, 'created topics');
+        }
+      },
+    );
+    for (const service of services) {
+      if (stopped) return;
+      const store = env.stores[service]!;
+      const metrics = env.metrics;
+      metrics?.watchOutbox(service, store.outbox, env.clock);
+      if (store.poolState !== undefined) metrics?.watchPool(service, () => store.poolState?.());
+      relays.set(
+        service,
+        startOutboxRelay({
+          outbox: store.outbox,
+          publish,
+          logger: log.child({ service }),
+          ...options.outbox,
+          ...(env.tracer === undefined ? {} : { tracer: env.tracer }),
+          ...(metrics === undefined
+            ? {}
+            : {
+                observer: {
+                  published: (rows) =>
+                    metrics.published(
+                      service,
+                      rows.map((row) => row.createdAt),
+                      env.clock(),
+                    ),
+                  failed: (kind, count) => metrics.relayFailed(service, kind, count),
+                },
+              }),
+        }),
+      );
+    }
+    for (const fn of eventFunctions) {
+      const consumer = await untilDone(
+        `start consumer ${fn.groupId}`,
+        log,
+        () => stopped,
+        undefined,
+        () =>
+          startEventConsumer(fn, env, kafka, shared, {
+            batchSize: DEFAULT_CONSUMER_BATCH_SIZE,
+            ...options.consumer,
+          }),
+      );
+      if (consumer === undefined) return;
+      consumers.push(consumer);
+      if (stopped) await consumer.stop();
+    }
+    kafkaState = 'ok';
+  })();
+  const ready = kafkaStarted.then(() => Promise.all(consumers.map((c) => c.ready))).then(() => undefined);
+  // Nothing may await `ready` (a process with no consumers, a test): its rejection must not go unhandled.
+  ready.catch(() => {});
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -248,7 +253,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         () => log.warn({ timeoutMs: deadline }, 'graceful stop timed out; closing anyway'),
       );
       (server as unknown as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
-      await producer.disconnect().catch(() => undefined);
+      await producer?.disconnect().catch(() => undefined);
       log.info('stopped');
     })();
     return stopping;

@@ -19,7 +19,7 @@ import { cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { SWAGGER_UI_ASSETS, swaggerUiDir } from '../runtime/http/api-docs.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,6 +57,12 @@ export interface BuildResult {
   sizes: Record<string, number>;
   /** Every file the output was made from, relative to the project root (for caches keyed on them). */
   inputs: string[];
+  /**
+   * Per entry (`main.js`, `gateway.js`), what it loads before its first line runs: itself and the chunks it
+   * imports statically, in bytes, and the source files they hold (dependencies as `node_modules/<package>/…`).
+   * What an entry imports with `import()` is not in it.
+   */
+  upFront: Record<string, { bytes: number; inputs: string[] }>;
 }
 
 /**
@@ -110,12 +116,43 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
     if (!file.endsWith('.map')) sizes[relative(outdir, join(root, file))] = output.bytes;
   }
   for (const file of PGLITE_ASSETS) sizes[file] = (await stat(join(outdir, file))).size;
+  const upFront: BuildResult['upFront'] = {};
+  for (const name of Object.keys(ENTRY_POINTS)) {
+    const file = relative(root, join(outdir, `${name}.js`));
+    upFront[`${name}.js`] = loadedUpFront(result.metafile, file);
+  }
   const inputs = new Set(['scripts/build.ts', 'package-lock.json']);
   for (const file of Object.keys(result.metafile.inputs)) inputs.add(file);
   for (const file of await readdir(join(root, 'db/migrations'), { recursive: true }))
     if ((await stat(join(root, 'db/migrations', file))).isFile()) inputs.add(join('db/migrations', file));
   for (const file of PGLITE_ASSETS) inputs.add(relative(root, join(pgliteDist, file)));
-  return { outdir, ms: Math.round(performance.now() - started), sizes, inputs: [...inputs].sort() };
+  return {
+    outdir,
+    ms: Math.round(performance.now() - started),
+    sizes,
+    inputs: [...inputs].sort(),
+    upFront,
+  };
+}
+
+/** The output `entry` and every chunk it imports statically (transitively): their bytes and source files. */
+function loadedUpFront(metafile: Metafile, entry: string): { bytes: number; inputs: string[] } {
+  const seen = new Set<string>();
+  const pending = [entry];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const imported of metafile.outputs[file]?.imports ?? [])
+      if (imported.kind === 'import-statement' && !imported.external) pending.push(imported.path);
+  }
+  const files = [...seen];
+  const inputs = files.flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {}));
+  return {
+    bytes: files.reduce((sum, file) => sum + (metafile.outputs[file]?.bytes ?? 0), 0),
+    inputs: [
+      ...new Set(inputs.map((input) => input.replace(/^(\.\.\/)*.*?node_modules\//, 'node_modules/'))),
+    ].sort(),
+  };
 }
 
 /** `1234567` → `1206 KiB`. */
@@ -125,12 +162,15 @@ export function kib(bytes: number): string {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   buildBundles().then(
-    ({ outdir, ms, sizes }) => {
+    ({ outdir, ms, sizes, upFront }) => {
       const lines = Object.entries(sizes).map(
         ([file, bytes]) => `  ${file.padEnd(22)} ${kib(bytes).padStart(9)}`,
       );
+      const loaded = Object.entries(upFront).map(
+        ([file, { bytes }]) => `  ${file} loads ${kib(bytes)} before its first line runs`,
+      );
       process.stdout.write(
-        `built ${relative(process.cwd(), outdir) || '.'}/ in ${ms} ms\n${lines.join('\n')}\n`,
+        `built ${relative(process.cwd(), outdir) || '.'}/ in ${ms} ms\n${lines.join('\n')}\n${loaded.join('\n')}\n`,
       );
     },
     (error: unknown) => {
