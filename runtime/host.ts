@@ -207,6 +207,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
         }),
       );
     }
+    // Created above (or already there): consumers need not check them, nor ask the cluster their partitions.
+    const knownTopics = new Map((options.topics ?? []).map((spec) => [spec.topic, spec.partitions]));
     for (const fn of eventFunctions) {
       const consumer = await untilDone(
         `start consumer ${fn.groupId}`,
@@ -216,6 +218,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         () =>
           startEventConsumer(fn, env, kafka, shared, {
             batchSize: DEFAULT_CONSUMER_BATCH_SIZE,
+            knownTopics,
             ...options.consumer,
           }),
       );
