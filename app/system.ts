@@ -2,7 +2,7 @@
  * The composition root: turns a `Config` and a list of functions into a running host — stores opened and
  * migrated (or their schema version checked), ports built, topics created, relays, consumers and the HTTP
  * server started. Nothing here waits for Kafka before the HTTP server listens. Used by the
- * container entry point (`app/main.ts`) and the all-in-one launcher (`local/start.ts`).
+ * container entry point (`app/main.ts`, `app/commands.ts`) and the all-in-one launcher (`local/start.ts`).
  * @module
  */
 import type { Logger } from 'pino';

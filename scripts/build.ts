@@ -1,7 +1,7 @@
 /**
  * `npm run build`: the deployable bundles.
  *
- *   dist/main.js         the container entry point (app/main.ts: serve <id…|all>, migrate, topics)
+ *   dist/main.js         the container entry point (app/main.ts, app/commands.ts: serve <id…|all>, migrate, topics)
  *   dist/gateway.js      the gateway (app/gateway-main.ts)
  *   dist/migrations/     drizzle-kit migrations (db/migrations); db/migrations-root.ts finds them at ./migrations
  *   dist/pglite.wasm, pglite.data, initdb.wasm   PGlite's runtime files: it loads them relative to the code
@@ -26,6 +26,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The bundles: output name → entry source. */
 export const ENTRY_POINTS = { main: 'app/main.ts', gateway: 'app/gateway-main.ts' } as const;
+
+/** What `npm run build` reports the start-up code of (`BuildResult.upFront`). */
+const STARTS = { 'main.js (a command)': 'app/commands.ts', 'gateway.js': 'app/gateway-main.ts' };
 
 const BANNER = [
   "import { createRequire as __orderflowCreateRequire } from 'node:module';",
@@ -58,9 +61,9 @@ export interface BuildResult {
   /** Every file the output was made from, relative to the project root (for caches keyed on them). */
   inputs: string[];
   /**
-   * Per entry (`main.js`, `gateway.js`), what it loads before its first line runs: itself and the chunks it
+   * Per module that starts a bundle or is loaded with `import()` (by source, e.g. `app/commands.ts`, what
+   * `main.js` imports to run a command): what is loaded before it runs, its own output and the chunks that
    * imports statically, in bytes, and the source files they hold (dependencies as `node_modules/<package>/…`).
-   * What an entry imports with `import()` is not in it.
    */
   upFront: Record<string, { bytes: number; inputs: string[] }>;
 }
@@ -117,9 +120,8 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
   }
   for (const file of PGLITE_ASSETS) sizes[file] = (await stat(join(outdir, file))).size;
   const upFront: BuildResult['upFront'] = {};
-  for (const name of Object.keys(ENTRY_POINTS)) {
-    const file = relative(root, join(outdir, `${name}.js`));
-    upFront[`${name}.js`] = loadedUpFront(result.metafile, file);
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (output.entryPoint !== undefined) upFront[output.entryPoint] = loadedUpFront(result.metafile, file);
   }
   const inputs = new Set(['scripts/build.ts', 'package-lock.json']);
   for (const file of Object.keys(result.metafile.inputs)) inputs.add(file);
@@ -166,8 +168,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       const lines = Object.entries(sizes).map(
         ([file, bytes]) => `  ${file.padEnd(22)} ${kib(bytes).padStart(9)}`,
       );
-      const loaded = Object.entries(upFront).map(
-        ([file, { bytes }]) => `  ${file} loads ${kib(bytes)} before its first line runs`,
+      const loaded = Object.entries(STARTS).map(
+        ([what, source]) => `  ${what} loads ${kib(upFront[source]?.bytes ?? 0)} before it runs`,
       );
       process.stdout.write(
         `built ${relative(process.cwd(), outdir) || '.'}/ in ${ms} ms\n${lines.join('\n')}\n${loaded.join('\n')}\n`,
