@@ -125,7 +125,7 @@ afterAll(async () => {
 });
 
 describe('the bundles', () => {
-  it('`main.js` loads Kafka’s client, the OpenAPI generator and every database driver only on demand', () => {
+  it('`main.js` loads Kafka’s client, the OpenAPI generator, each database driver and PGlite only on demand', () => {
     // What `serve <http function>` parses before it can answer (app/commands.ts, which main.js imports, and its
     // static imports): none of these (they are `import()`ed by the process that needs them, kafkajs once the
     // HTTP server listens).
@@ -145,6 +145,10 @@ describe('the bundles', () => {
     ])
       expect(packages, name).not.toContain(name);
     expect(packages).toContain('hono');
+    // On a PostgreSQL server, the dialect's chunk has the server's driver, not PGlite (loaded only for PGlite).
+    const postgres = upFront['db/postgres/open.ts']!.inputs;
+    expect(postgres.some((file) => file.startsWith('node_modules/pg/'))).toBe(true);
+    expect(postgres.filter((file) => file.startsWith('node_modules/@electric-sql/pglite/'))).toEqual([]);
     report.push(`main.js loads ${kib(upFront['app/commands.ts']!.bytes)} before a command runs`);
   });
 
