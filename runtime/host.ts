@@ -54,6 +54,12 @@ export interface HostOptions {
  */
 export const DEFAULT_CONSUMER_BATCH_SIZE = 100;
 
+/**
+ * Longest a process serving HTTP functions waits, once it listens, for its first request to be answered before
+ * it starts its Kafka side anyway (events of requests answered meanwhile wait in the outbox, as always).
+ */
+export const HTTP_FIRST_MS = 200;
+
 export interface Host {
   /** `http://host:port` of the HTTP server, when there is one. */
   readonly url: string | undefined;
@@ -124,6 +130,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
     return { ok: Object.values(checks).every((state) => state === 'ok'), checks };
   };
 
+  // HTTP first: a process serving HTTP functions starts its Kafka side (loading kafkajs takes tens of ms of
+  // the one JavaScript thread) once it has answered its first request, or HTTP_FIRST_MS after it listens.
+  let firstAnswered = () => {};
+  const httpFirst =
+    httpFunctions.length === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          firstAnswered = resolve;
+          setTimeout(resolve, HTTP_FIRST_MS).unref();
+        });
   let server: Server | undefined;
   let port: number | undefined;
   let url: string | undefined;
@@ -141,7 +157,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
       fetch: (request, env) => {
         const pending = Promise.resolve(app.fetch(request, env));
         inFlight.add(pending);
-        return pending.finally(() => inFlight.delete(pending));
+        return pending.finally(() => {
+          inFlight.delete(pending);
+          firstAnswered();
+        });
       },
       port: options.http?.port ?? 0,
       hostname,
@@ -156,6 +175,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   }
 
   const kafkaStarted = (async () => {
+    await httpFirst;
     // kafkajs (a third of the code `serve` loads) is loaded here, once the HTTP server listens.
     const { createKafkaClient, sharedProducer } = await import('./kafka/client.ts');
     const kafka = createKafkaClient({ ...options.kafka, logger: options.env.logger });
