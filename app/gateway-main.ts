@@ -8,7 +8,6 @@ import { manifest } from '../functions/manifest.ts';
 import { exitOnConfigError } from '../runtime/config.ts';
 import type { AnyHttpFunction } from '../runtime/define.ts';
 import { DEFAULT_OPENAPI_INFO } from '../runtime/http/app.ts';
-import { openApiDocument } from '../runtime/http/openapi.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createMetrics } from '../runtime/metrics/metrics.ts';
 import { gatewayRoutes, opsRoutes, startGateway } from './gateway.ts';
@@ -34,8 +33,8 @@ async function main(): Promise<void> {
     host: config.host,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     metrics: createMetrics(),
-    openapi: () =>
-      openApiDocument(
+    openapi: async () =>
+      (await import('../runtime/http/openapi.ts')).openApiDocument(
         manifest.filter((fn): fn is AnyHttpFunction => fn.kind === 'http'),
         DEFAULT_OPENAPI_INFO,
       ),

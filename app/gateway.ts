@@ -68,7 +68,7 @@ export interface GatewayOptions {
   /** For tests; default the global `fetch`. */
   fetch?: typeof fetch;
   /** The OpenAPI document of the routes, served at `/openapi.json` with Swagger UI at `/docs`. */
-  openapi?: () => object;
+  openapi?: () => object | Promise<object>;
   /** Prometheus metrics of the gateway's own requests (by the function each route forwards to), at `/metrics`. */
   metrics?: Metrics;
 }

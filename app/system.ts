@@ -2,7 +2,7 @@
  * The composition root: turns a `Config` and a list of functions into a running host — stores opened and
  * migrated (or their schema version checked), ports built, topics created, relays, consumers and the HTTP
  * server started. Nothing here waits for Kafka before the HTTP server listens. Used by the
- * container entry point (`app/main.ts`) and the all-in-one launcher (`local/start.ts`).
+ * container entry point (`app/main.ts`, `app/commands.ts`) and the all-in-one launcher (`local/start.ts`).
  * @module
  */
 import type { Logger } from 'pino';
@@ -15,10 +15,9 @@ import { type Host, type HostOptions, startHost } from '../runtime/host.ts';
 import type { EventConsumerOptions } from '../runtime/kafka/consumer.ts';
 import type { TopicSpec } from '../runtime/kafka/topics.ts';
 import { createMetrics, type Metrics } from '../runtime/metrics/metrics.ts';
-import { mountOps } from '../runtime/ops/http.ts';
 import type { TransactionalStore } from '../runtime/store.ts';
 import { mountConsole } from './console/index.ts';
-import { createOpsTooling, type OpsTooling } from './ops-tooling.ts';
+import type { OpsTooling } from './ops-tooling.ts';
 import { startTracing, type Tracing } from './tracing.ts';
 
 export interface SystemOptions {
@@ -81,9 +80,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   );
   let ops: OpsTooling | undefined;
   try {
-    // `/ops` only with a token: the routes are not mounted at all otherwise (runtime/ops/http.ts).
+    // `/ops` only with a token: the routes are not mounted at all otherwise (runtime/ops/http.ts), and their
+    // code (with a Kafka client of its own) is loaded only then.
     const opsToken = options.opsToken ?? config.opsToken;
+    let mountOps: typeof import('../runtime/ops/http.ts').mountOps | undefined;
     if (opsToken !== undefined) {
+      const [{ createOpsTooling }, opsHttp] = await Promise.all([
+        import('./ops-tooling.ts'),
+        import('../runtime/ops/http.ts'),
+      ]);
+      mountOps = opsHttp.mountOps;
       ops = await createOpsTooling({
         brokers: options.brokers,
         clientId: config.kafkaClientId,
@@ -111,7 +117,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         ...http,
         configure: (app) => {
           mountConsole(app);
-          if (tooling !== undefined) mountOps(app, { token: opsToken, logger, ...tooling });
+          if (tooling !== undefined) mountOps?.(app, { token: opsToken, logger, ...tooling });
           http.configure?.(app);
         },
       },

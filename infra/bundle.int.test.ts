@@ -37,6 +37,7 @@ interface Started {
 let workdir: string;
 let dist: string;
 let broker: RunningBroker;
+let upFront: Awaited<ReturnType<typeof buildBundles>>['upFront'];
 const report: string[] = [];
 
 /** Environment of a child: only what is given (never this process's DATABASE_URL and friends). */
@@ -108,6 +109,7 @@ beforeAll(async () => {
   workdir = await mkdtemp(join(tmpdir(), 'orderflow-bundle-'));
   const built = await buildBundles({ outdir: join(workdir, 'dist') });
   dist = built.outdir;
+  upFront = built.upFront;
   report.push(
     `build: ${built.ms} ms; ${Object.entries(built.sizes)
       .map(([file, bytes]) => `${file} ${kib(bytes)}`)
@@ -123,6 +125,33 @@ afterAll(async () => {
 });
 
 describe('the bundles', () => {
+  it('`main.js` loads Kafka’s client, the OpenAPI generator, each database driver and PGlite only on demand', () => {
+    // What `serve <http function>` parses before it can answer (app/commands.ts, which main.js imports, and its
+    // static imports): none of these (they are `import()`ed by the process that needs them, kafkajs once the
+    // HTTP server listens).
+    const packages = new Set(
+      upFront['app/commands.ts']!.inputs.flatMap((file) => {
+        const match = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
+        return match === null ? [] : [match[1]!];
+      }),
+    );
+    for (const name of [
+      'kafkajs',
+      'zod-openapi',
+      'pg',
+      'mssql',
+      '@electric-sql/pglite',
+      '@opentelemetry/sdk-node',
+    ])
+      expect(packages, name).not.toContain(name);
+    expect(packages).toContain('hono');
+    // On a PostgreSQL server, the dialect's chunk has the server's driver, not PGlite (loaded only for PGlite).
+    const postgres = upFront['db/postgres/open.ts']!.inputs;
+    expect(postgres.some((file) => file.startsWith('node_modules/pg/'))).toBe(true);
+    expect(postgres.filter((file) => file.startsWith('node_modules/@electric-sql/pglite/'))).toEqual([]);
+    report.push(`main.js loads ${kib(upFront['app/commands.ts']!.bytes)} before a command runs`);
+  });
+
   it('`main.js topics` creates every topic of the manifest with its partition count', async () => {
     const job = await runJob(['topics'], {
       KAFKA_BROKERS: broker.brokers.join(','),

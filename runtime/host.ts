@@ -14,7 +14,7 @@ import { createHttpApp, type Readiness } from './http/app.ts';
 import type { HttpVariables } from './http/request-context.ts';
 import { listen } from './http/server.ts';
 import type { RuntimeEnv } from './invoke.ts';
-import { createKafkaClient, sharedProducer } from './kafka/client.ts';
+import type { KafkaProducer } from './kafka/client.ts';
 import { type EventConsumer, type EventConsumerOptions, startEventConsumer } from './kafka/consumer.ts';
 import { kafkaPublisher } from './kafka/publisher.ts';
 import { ensureTopics, type TopicSpec } from './kafka/topics.ts';
@@ -54,6 +54,12 @@ export interface HostOptions {
  */
 export const DEFAULT_CONSUMER_BATCH_SIZE = 100;
 
+/**
+ * Longest a process serving HTTP functions waits, once it listens, for its first request to be answered before
+ * it starts its Kafka side anyway (events of requests answered meanwhile wait in the outbox, as always).
+ */
+export const HTTP_FIRST_MS = 200;
+
 export interface Host {
   /** `http://host:port` of the HTTP server, when there is one. */
   readonly url: string | undefined;
@@ -79,9 +85,6 @@ export async function startHost(options: HostOptions): Promise<Host> {
     .map((fn) => withRetryAttempts(fn, options.retryAttempts));
   const services = [...new Set(options.functions.map((fn) => fn.store.service))];
 
-  const kafka = createKafkaClient({ ...options.kafka, logger: options.env.logger });
-  const producer = sharedProducer(kafka);
-  const publish = kafkaPublisher(producer);
   for (const service of services) {
     if (options.env.stores[service] === undefined) throw new Error(`no store for service "${service}"`);
   }
@@ -97,13 +100,88 @@ export async function startHost(options: HostOptions): Promise<Host> {
           ...options.maintenance,
         });
 
-  // Kafka is not needed to accept requests (their events wait in the outbox): the HTTP server starts at once,
-  // and the Kafka side (producer, topics, relays, consumers) starts beside it, retrying while the broker is
+  // Kafka is not needed to accept requests (their events wait in the outbox): the HTTP server listens first,
+  // and the Kafka side (producer, topics, relays, consumers) starts once it does, retrying while the broker is
   // unreachable — a broker outage at start-up is not a reason to exit. `/readyz` says `kafka: connecting` meanwhile.
   const consumers: EventConsumer[] = [];
   let stopped = false;
   let kafkaState = 'connecting';
+  let producer: KafkaProducer | undefined;
+
+  const readiness = async (): Promise<Readiness> => {
+    const checks: Record<string, string> = { kafka: kafkaState };
+    for (const consumer of consumers) {
+      const paused = consumer.paused();
+      checks[`consumer:${consumer.groupId}`] = !consumer.isReady()
+        ? 'not joined'
+        : paused.length > 0
+          ? `paused: ${[...new Set(paused.map((p) => p.dependency))].join(', ')} unavailable (${paused.length} partition(s))`
+          : 'ok';
+    }
+    await Promise.all(
+      services.map(async (service) => {
+        const store = env.stores[service]!;
+        checks[`db:${service}`] = await store.ping().then(
+          () => 'ok',
+          (error: unknown) => describePingFailure(store, error),
+        );
+      }),
+    );
+    return { ok: Object.values(checks).every((state) => state === 'ok'), checks };
+  };
+
+  // HTTP first: a process serving HTTP functions starts its Kafka side (loading kafkajs takes tens of ms of
+  // the one JavaScript thread) once it has answered its first request, or HTTP_FIRST_MS after it listens.
+  let firstAnswered = () => {};
+  const httpFirst =
+    httpFunctions.length === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          firstAnswered = resolve;
+          setTimeout(resolve, HTTP_FIRST_MS).unref();
+        });
+  let server: Server | undefined;
+  let port: number | undefined;
+  let url: string | undefined;
+  const inFlight = new Set<Promise<unknown>>();
+  if (options.http !== undefined || httpFunctions.length > 0) {
+    const app = createHttpApp({
+      functions: httpFunctions,
+      env,
+      readiness,
+      ...(options.http?.bodyLimit === undefined ? {} : { bodyLimit: options.http.bodyLimit }),
+    });
+    options.http?.configure?.(app);
+    const hostname = options.http?.host ?? '0.0.0.0';
+    const listening = await listen({
+      fetch: (request, env) => {
+        const pending = Promise.resolve(app.fetch(request, env));
+        inFlight.add(pending);
+        return pending.finally(() => {
+          inFlight.delete(pending);
+          firstAnswered();
+        });
+      },
+      port: options.http?.port ?? 0,
+      hostname,
+    });
+    server = listening.server;
+    port = listening.port;
+    url = `http://${hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname}:${port}`;
+    log.info(
+      { url, routes: httpFunctions.flatMap((fn) => fn.paths.map((p) => `${fn.method} ${p}`)) },
+      'http listening',
+    );
+  }
+
   const kafkaStarted = (async () => {
+    await httpFirst;
+    // kafkajs (a third of the code `serve` loads) is loaded here, once the HTTP server listens.
+    const { createKafkaClient, sharedProducer } = await import('./kafka/client.ts');
+    const kafka = createKafkaClient({ ...options.kafka, logger: options.env.logger });
+    const shared = sharedProducer(kafka);
+    producer = shared;
+    const publish = kafkaPublisher(shared);
     await untilDone(
       'connect to Kafka',
       log,
@@ -112,7 +190,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         kafkaState = `connecting: ${error instanceof Error ? error.message : String(error)}`;
       },
       async () => {
-        await producer.connect();
+        await shared.connect();
         if (options.topics?.length) {
           const created = await ensureTopics(kafka, options.topics);
           if (created.length > 0) log.info({ topics: created }, 'created topics');
@@ -149,6 +227,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
         }),
       );
     }
+    // Created above (or already there): consumers need not check them, nor ask the cluster their partitions.
+    const knownTopics = new Map((options.topics ?? []).map((spec) => [spec.topic, spec.partitions]));
     for (const fn of eventFunctions) {
       const consumer = await untilDone(
         `start consumer ${fn.groupId}`,
@@ -156,8 +236,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
         () => stopped,
         undefined,
         () =>
-          startEventConsumer(fn, env, kafka, producer, {
+          startEventConsumer(fn, env, kafka, shared, {
             batchSize: DEFAULT_CONSUMER_BATCH_SIZE,
+            knownTopics,
             ...options.consumer,
           }),
       );
@@ -170,59 +251,6 @@ export async function startHost(options: HostOptions): Promise<Host> {
   const ready = kafkaStarted.then(() => Promise.all(consumers.map((c) => c.ready))).then(() => undefined);
   // Nothing may await `ready` (a process with no consumers, a test): its rejection must not go unhandled.
   ready.catch(() => {});
-
-  const readiness = async (): Promise<Readiness> => {
-    const checks: Record<string, string> = { kafka: kafkaState };
-    for (const consumer of consumers) {
-      const paused = consumer.paused();
-      checks[`consumer:${consumer.groupId}`] = !consumer.isReady()
-        ? 'not joined'
-        : paused.length > 0
-          ? `paused: ${[...new Set(paused.map((p) => p.dependency))].join(', ')} unavailable (${paused.length} partition(s))`
-          : 'ok';
-    }
-    await Promise.all(
-      services.map(async (service) => {
-        const store = env.stores[service]!;
-        checks[`db:${service}`] = await store.ping().then(
-          () => 'ok',
-          (error: unknown) => describePingFailure(store, error),
-        );
-      }),
-    );
-    return { ok: Object.values(checks).every((state) => state === 'ok'), checks };
-  };
-
-  let server: Server | undefined;
-  let port: number | undefined;
-  let url: string | undefined;
-  const inFlight = new Set<Promise<unknown>>();
-  if (options.http !== undefined || httpFunctions.length > 0) {
-    const app = createHttpApp({
-      functions: httpFunctions,
-      env,
-      readiness,
-      ...(options.http?.bodyLimit === undefined ? {} : { bodyLimit: options.http.bodyLimit }),
-    });
-    options.http?.configure?.(app);
-    const hostname = options.http?.host ?? '0.0.0.0';
-    const listening = await listen({
-      fetch: (request, env) => {
-        const pending = Promise.resolve(app.fetch(request, env));
-        inFlight.add(pending);
-        return pending.finally(() => inFlight.delete(pending));
-      },
-      port: options.http?.port ?? 0,
-      hostname,
-    });
-    server = listening.server;
-    port = listening.port;
-    url = `http://${hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname}:${port}`;
-    log.info(
-      { url, routes: httpFunctions.flatMap((fn) => fn.paths.map((p) => `${fn.method} ${p}`)) },
-      'http listening',
-    );
-  }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -248,7 +276,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         () => log.warn({ timeoutMs: deadline }, 'graceful stop timed out; closing anyway'),
       );
       (server as unknown as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
-      await producer.disconnect().catch(() => undefined);
+      await producer?.disconnect().catch(() => undefined);
       log.info('stopped');
     })();
     return stopping;

@@ -1,7 +1,7 @@
 /**
  * `npm run build`: the deployable bundles.
  *
- *   dist/main.js         the container entry point (app/main.ts: serve <id…|all>, migrate, topics)
+ *   dist/main.js         the container entry point (app/main.ts, app/commands.ts: serve <id…|all>, migrate, topics)
  *   dist/gateway.js      the gateway (app/gateway-main.ts)
  *   dist/migrations/     drizzle-kit migrations (db/migrations); db/migrations-root.ts finds them at ./migrations
  *   dist/pglite.wasm, pglite.data, initdb.wasm   PGlite's runtime files: it loads them relative to the code
@@ -19,13 +19,16 @@ import { cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { SWAGGER_UI_ASSETS, swaggerUiDir } from '../runtime/http/api-docs.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The bundles: output name → entry source. */
 export const ENTRY_POINTS = { main: 'app/main.ts', gateway: 'app/gateway-main.ts' } as const;
+
+/** What `npm run build` reports the start-up code of (`BuildResult.upFront`). */
+const STARTS = { 'main.js (a command)': 'app/commands.ts', 'gateway.js': 'app/gateway-main.ts' };
 
 const BANNER = [
   "import { createRequire as __orderflowCreateRequire } from 'node:module';",
@@ -57,6 +60,12 @@ export interface BuildResult {
   sizes: Record<string, number>;
   /** Every file the output was made from, relative to the project root (for caches keyed on them). */
   inputs: string[];
+  /**
+   * Per module that starts a bundle or is loaded with `import()` (by source, e.g. `app/commands.ts`, what
+   * `main.js` imports to run a command): what is loaded before it runs, its own output and the chunks that
+   * imports statically, in bytes, and the source files they hold (dependencies as `node_modules/<package>/…`).
+   */
+  upFront: Record<string, { bytes: number; inputs: string[] }>;
 }
 
 /**
@@ -110,12 +119,42 @@ export async function buildBundles(options: { outdir?: string } = {}): Promise<B
     if (!file.endsWith('.map')) sizes[relative(outdir, join(root, file))] = output.bytes;
   }
   for (const file of PGLITE_ASSETS) sizes[file] = (await stat(join(outdir, file))).size;
+  const upFront: BuildResult['upFront'] = {};
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (output.entryPoint !== undefined) upFront[output.entryPoint] = loadedUpFront(result.metafile, file);
+  }
   const inputs = new Set(['scripts/build.ts', 'package-lock.json']);
   for (const file of Object.keys(result.metafile.inputs)) inputs.add(file);
   for (const file of await readdir(join(root, 'db/migrations'), { recursive: true }))
     if ((await stat(join(root, 'db/migrations', file))).isFile()) inputs.add(join('db/migrations', file));
   for (const file of PGLITE_ASSETS) inputs.add(relative(root, join(pgliteDist, file)));
-  return { outdir, ms: Math.round(performance.now() - started), sizes, inputs: [...inputs].sort() };
+  return {
+    outdir,
+    ms: Math.round(performance.now() - started),
+    sizes,
+    inputs: [...inputs].sort(),
+    upFront,
+  };
+}
+
+/** The output `entry` and every chunk it imports statically (transitively): their bytes and source files. */
+function loadedUpFront(metafile: Metafile, entry: string): { bytes: number; inputs: string[] } {
+  const seen = new Set<string>();
+  const pending = [entry];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const imported of metafile.outputs[file]?.imports ?? [])
+      if (imported.kind === 'import-statement' && !imported.external) pending.push(imported.path);
+  }
+  const files = [...seen];
+  const inputs = files.flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {}));
+  return {
+    bytes: files.reduce((sum, file) => sum + (metafile.outputs[file]?.bytes ?? 0), 0),
+    inputs: [
+      ...new Set(inputs.map((input) => input.replace(/^(\.\.\/)*.*?node_modules\//, 'node_modules/'))),
+    ].sort(),
+  };
 }
 
 /** `1234567` → `1206 KiB`. */
@@ -125,12 +164,15 @@ export function kib(bytes: number): string {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   buildBundles().then(
-    ({ outdir, ms, sizes }) => {
+    ({ outdir, ms, sizes, upFront }) => {
       const lines = Object.entries(sizes).map(
         ([file, bytes]) => `  ${file.padEnd(22)} ${kib(bytes).padStart(9)}`,
       );
+      const loaded = Object.entries(STARTS).map(
+        ([what, source]) => `  ${what} loads ${kib(upFront[source]?.bytes ?? 0)} before it runs`,
+      );
       process.stdout.write(
-        `built ${relative(process.cwd(), outdir) || '.'}/ in ${ms} ms\n${lines.join('\n')}\n`,
+        `built ${relative(process.cwd(), outdir) || '.'}/ in ${ms} ms\n${lines.join('\n')}\n${loaded.join('\n')}\n`,
       );
     },
     (error: unknown) => {

@@ -4,7 +4,7 @@
  * @module
  */
 import { is, sql } from 'drizzle-orm';
-import { PgliteDatabase } from 'drizzle-orm/pglite';
+import { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { MaintenancePort, PruneTask, TransactionalStore } from '../../runtime/store.ts';
 import { maintenanceFromTasks, messagingPruneTasks } from '../maintenance.ts';
 import { outboxHandOverSlot, withHandOver } from '../outbox-hand-over.ts';
@@ -54,7 +54,8 @@ export function createPostgresStore<Repo>(options: PostgresStoreOptions<Repo>): 
   const { db, tables, createRepo } = options;
   // READ COMMITTED is asked for explicitly on a server (whose default_transaction_isolation may differ); PGlite
   // is one connection with PostgreSQL's default, so there it would only be one more statement per transaction.
-  const config = is(db, PgliteDatabase) ? undefined : ({ isolationLevel: 'read committed' } as const);
+  // Told apart by the server's driver class: naming PGlite's here would load PGlite (500 KiB) on a server too.
+  const config = is(db, NodePgDatabase) ? ({ isolationLevel: 'read committed' } as const) : undefined;
   const repo = createRepo(db);
   const handOver = outboxHandOverSlot();
   return {

@@ -40,14 +40,19 @@ const INIT =
   "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true });\n";
 
 /**
- * Serves `spec` at `/openapi.json` and Swagger UI at `/docs`.
- * @example mountApiDocs(app, openApiDocument(functions, { title: 'orderflow', version: '0.1.0' }));
+ * Serves `spec` at `/openapi.json` and Swagger UI at `/docs`. `spec` is called at the first request for the
+ * document (it may load the code that builds it: a process that is never asked pays nothing).
+ * @example mountApiDocs(app, () => openApiDocument(functions, { title: 'orderflow', version: '0.1.0' }));
  */
-export function mountApiDocs<E extends Env>(app: Hono<E>, spec: () => object, title = 'orderflow API'): void {
+export function mountApiDocs<E extends Env>(
+  app: Hono<E>,
+  spec: () => object | Promise<object>,
+  title = 'orderflow API',
+): void {
   let json: string | undefined;
   const files = new Map<string, Promise<Buffer>>();
-  app.get('/openapi.json', (c) => {
-    json ??= JSON.stringify(spec());
+  app.get('/openapi.json', async (c) => {
+    json ??= JSON.stringify(await spec());
     return c.body(json, 200, { 'content-type': 'application/json' });
   });
   app.get('/docs', (c) => c.html(PAGE(title)));

@@ -13,7 +13,7 @@ import { httpTracing } from '../tracing/http.ts';
 import { describePingFailure } from '../unavailable.ts';
 import { mountApiDocs } from './api-docs.ts';
 import { problemResponse, toProblem } from './errors.ts';
-import { type OpenApiInfo, openApiDocument } from './openapi.ts';
+import type { OpenApiInfo } from './openapi.ts';
 import { readRawInput } from './read-input.ts';
 import { type HttpVariables, requestContext } from './request-context.ts';
 
@@ -74,7 +74,9 @@ export function createHttpApp(options: HttpAppOptions): Hono<{ Variables: HttpVa
   if (env.tracer !== undefined) app.use('*', httpTracing(env.tracer));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const openapi = options.openapi ?? DEFAULT_OPENAPI_INFO;
-  if (openapi !== false) mountApiDocs(app, () => openApiDocument(options.functions, openapi));
+  // zod-openapi and the document's code are loaded at the first GET /openapi.json, not at start-up.
+  if (openapi !== false)
+    mountApiDocs(app, async () => (await import('./openapi.ts')).openApiDocument(options.functions, openapi));
   app.get('/readyz', async (c) => {
     const result = await readiness().catch((error: unknown) => ({
       ok: false,

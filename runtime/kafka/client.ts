@@ -105,5 +105,7 @@ export function sharedProducer(kafka: Kafka): Producer {
   return producer;
 }
 
-/** Acks for every send: all in-sync replicas (required by the idempotent producer). */
-export const ACKS_ALL = -1;
+export { ACKS_ALL } from './acks.ts';
+
+/** The producer type, for modules that hold one without loading kafkajs (`import type`). */
+export type { Producer as KafkaProducer };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeEvent } from '../codec.ts';
 import { defineEventFunction, type InvocationMeta, type Ports } from '../define.ts';
 import { DependencyUnavailableError, NonRetriableError, RetryLaterError } from '../errors.ts';
@@ -371,6 +371,38 @@ describe('event consumer', () => {
     await waitFor(async () => (await store.repo.effects()).length === 3, { what: 'three effects' });
     if (parallel) expect(most).toBeGreaterThan(1);
     else expect(most).toBe(1);
+  });
+
+  it('starts with no admin connection of its own when told its topics and their partition counts', async () => {
+    let running = 0;
+    let most = 0;
+    const h = await harness(async () => {}, {
+      partitions: 3,
+      pool: 4,
+      prepare: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        running -= 1;
+      },
+    });
+    await h.consumer.stop();
+    await h.send(...[0, 1, 2].map((partition) => ({ ...h.event(partition), partition })));
+    const admins = vi.spyOn(k.kafka, 'admin');
+    try {
+      await h.start({
+        knownTopics: new Map([
+          [h.topic, 3],
+          [h.fn.deadLetterTopic, 1],
+          [h.fn.redriveTopic, 1],
+        ]),
+      });
+      expect(admins).not.toHaveBeenCalled();
+    } finally {
+      admins.mockRestore();
+    }
+    // The partitions it was told of are consumed in parallel, as when it asked the cluster.
+    await waitFor(async () => (await store.repo.effects()).length === 3, { what: 'three effects' });
+    expect(most).toBeGreaterThan(1);
   });
 
   it('keeps each key in order across partitions consumed concurrently and a second member joining', async () => {

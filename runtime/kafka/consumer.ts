@@ -55,6 +55,13 @@ export interface EventConsumerOptions {
   batchSize?: number;
   /** Partitions of the dead-letter topic when it has to be created. Default 1. */
   deadLetterPartitions?: number;
+  /**
+   * Topics the caller has already made sure exist, with their partition counts (the host passes its topic
+   * specs, created before any consumer starts). The consumer then neither creates those nor asks the cluster
+   * for their partition count (for the default `partitionsConsumedConcurrently`): no admin connection of its
+   * own at start-up. A topic not in it is created and looked up as without it.
+   */
+  knownTopics?: ReadonlyMap<string, number>;
   /** Back-off of a partition paused because a dependency is unavailable (see pauses.ts). */
   pause?: PauseOptions;
   /** Jitter source (tests). */
@@ -100,10 +107,14 @@ export async function startEventConsumer(
     ]),
     fn.redriveTopic,
   ];
-  await ensureTopics(kafka, [
-    { topic: fn.deadLetterTopic, partitions: options.deadLetterPartitions ?? 1 },
-    { topic: fn.redriveTopic, partitions: 1 },
-  ]);
+  const known = options.knownTopics ?? new Map<string, number>();
+  await ensureTopics(
+    kafka,
+    [
+      { topic: fn.deadLetterTopic, partitions: options.deadLetterPartitions ?? 1 },
+      { topic: fn.redriveTopic, partitions: 1 },
+    ].filter((spec) => !known.has(spec.topic)),
+  );
 
   const consumer: Consumer = kafka.consumer({
     groupId: fn.groupId,
@@ -273,7 +284,8 @@ export async function startEventConsumer(
   };
 
   const concurrency =
-    options.partitionsConsumedConcurrently ?? (await defaultConcurrency(kafka, topics, storeFor(env, fn)));
+    options.partitionsConsumedConcurrently ??
+    (await defaultConcurrency(kafka, topics, storeFor(env, fn), known));
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
@@ -307,15 +319,20 @@ export async function startEventConsumer(
 
 /**
  * The partitions of `topics` that exist (each can be handled in parallel without breaking per-key order), at most
- * the size of `store`'s connection pool and {@link MAX_DEFAULT_CONCURRENCY}; 1 when the store has no pool.
+ * the size of `store`'s connection pool and {@link MAX_DEFAULT_CONCURRENCY}; 1 when the store has no pool. The
+ * counts come from `known` when it has every topic, else from the cluster (an admin connection).
  */
 async function defaultConcurrency(
   kafka: Kafka,
   topics: readonly string[],
   store: TransactionalStore<unknown>,
+  known: ReadonlyMap<string, number>,
 ): Promise<number> {
   const pool = store.poolState?.();
   if (pool === undefined) return 1;
+  const bound = (partitions: number) => Math.max(1, Math.min(MAX_DEFAULT_CONCURRENCY, pool.max, partitions));
+  if (topics.every((topic) => known.has(topic)))
+    return bound(topics.reduce((sum, topic) => sum + known.get(topic)!, 0));
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -324,7 +341,7 @@ async function defaultConcurrency(
     if (present.length === 0) return 1;
     const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present });
     const partitions = metadata.reduce((sum, topic) => sum + topic.partitions.length, 0);
-    return Math.max(1, Math.min(MAX_DEFAULT_CONCURRENCY, pool.max, partitions));
+    return bound(partitions);
   } finally {
     await admin.disconnect();
   }

@@ -23,8 +23,8 @@ import {
 } from '../invoke.ts';
 import type { AttemptRecord } from '../store.ts';
 import { extractContext, failed, inSpan, SpanKind, startChild } from '../tracing/tracing.ts';
+import { ACKS_ALL } from './acks.ts';
 import type { AttemptCounter } from './attempts.ts';
-import { ACKS_ALL } from './client.ts';
 import {
   type DeadLetterInfo,
   deadLetterMessage,

@@ -8,7 +8,7 @@
 import type { Message, Producer, TopicMessages } from 'kafkajs';
 import { PublishRejectedError } from '../outbox/errors.ts';
 import type { NewOutboxRecord } from '../store.ts';
-import { ACKS_ALL } from './client.ts';
+import { ACKS_ALL } from './acks.ts';
 
 /** Publishes records, in order, and resolves once every one is acknowledged by all in-sync replicas. */
 export type PublishRecords = (records: readonly NewOutboxRecord[]) => Promise<void>;

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import type { LoggedRecord, PartitionLag, TopicLog } from '../ops/ports.ts';
-import { ACKS_ALL } from './client.ts';
+import { ACKS_ALL } from './acks.ts';
 
 export interface KafkaTopicLogOptions {
   /** Longest a read waits to reach the end of a topic. Default 15 s. */
