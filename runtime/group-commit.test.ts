@@ -5,12 +5,14 @@ import { NoteAdded } from './__fixtures__/events.ts';
 import { createNotesFixture, type NotesFixture, notesStore } from './__fixtures__/notes-store.ts';
 import { defineHttpFunction, type InvocationMeta, type Ports } from './define.ts';
 import { ConflictError, DependencyUnavailableError, HandlerTimeoutError } from './errors.ts';
+import { GroupCommitter } from './group-commit.ts';
 import { invokeHttpFunction, type RuntimeEnv } from './invoke.ts';
 import type { TransactionalStore } from './store.ts';
 
 let fx: NotesFixture;
 let transactions = 0;
 let committed = 0;
+
 let counted: TransactionalStore<unknown>;
 const now = new Date('2030-01-01T00:00:00.000Z');
 
@@ -132,9 +134,9 @@ describe.each([
     const results = await Promise.all(noteIds.map((id) => post(id)));
 
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
-    // The first runs at once, alone; the 19 that arrived meanwhile go together.
-    expect(transactions).toBe(2);
-    expect(committed).toBe(2);
+    // Read in one turn of the event loop, they go together as one group.
+    expect(transactions).toBe(1);
+    expect(committed).toBe(1);
     expect(await stored(noteIds)).toEqual({ notes: noteIds, outbox: 20 });
   });
 
@@ -155,10 +157,38 @@ describe.each([
     expect(transactions).toBe(3); // 1 alone, then 4 + 4
   });
 
-  it('runs up to maxInFlight groups side by side', async () => {
-    const lanes = envWith({ maxInFlight: 2 });
-    await Promise.all(ids('lanes', 10).map((id) => post(id, 'ok', {}, lanes)));
-    expect(transactions).toBe(3); // two alone at once, then the 8 that waited
+  it.each([
+    [1, 1],
+    [2, 2],
+  ])('with maxInFlight %i, runs %i group(s) side by side', async (maxInFlight, sideBySide) => {
+    // A transaction that holds until released: the second group arrives while the first is in flight.
+    let open = 0;
+    let most = 0;
+    const releases: Array<() => void> = [];
+    const committer = new GroupCommitter(
+      async (work) => {
+        most = Math.max(most, ++open);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        try {
+          return await work({ repo: {} } as never);
+        } finally {
+          open--;
+        }
+      },
+      () => {},
+      { maxInFlight },
+    );
+    const member = { run: async () => ({ value: 'ok', records: [] }) };
+    const first = committer.submit(member);
+    await new Promise((resolve) => setImmediate(resolve)); // the first group is in flight now
+    const second = committer.submit(member);
+    await new Promise((resolve) => setImmediate(resolve));
+    while (releases.length > 0 || open > 0) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all([first, second])).toEqual(['ok', 'ok']);
+    expect(most).toBe(sideBySide);
   });
 
   it('given one member failing with its own error, then it gets that error alone and the others commit', async () => {
@@ -176,8 +206,8 @@ describe.each([
     expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
     const others = noteIds.filter((_, i) => i !== 3);
     expect(await stored(noteIds)).toEqual({ notes: others, outbox: 5 });
-    // 1 alone; the group of 5 rolled back; its 4 others again; the failing one alone.
-    expect(transactions).toBe(4);
+    // The group of 6 rolled back; its 5 others again; the failing one alone.
+    expect(transactions).toBe(3);
   });
 
   it('given a member failing only because of one before it in the group, then alone it gets its own answer', async () => {
@@ -193,11 +223,10 @@ describe.each([
     const noteIds = ids('down', 4);
     const results = await Promise.allSettled(noteIds.map((id, i) => post(id, i === 2 ? 'down' : 'ok')));
 
-    expect(results[0]?.status).toBe('fulfilled'); // ran alone before the others arrived
-    for (const result of results.slice(1)) {
+    for (const result of results) {
       expect((result as PromiseRejectedResult).reason).toBeInstanceOf(DependencyUnavailableError);
     }
-    expect(await stored(noteIds)).toEqual({ notes: [noteIds[0]], outbox: 1 });
+    expect(await stored(noteIds)).toEqual({ notes: [], outbox: 0 });
   });
 
   it('given a member that hangs, then it times out, the others commit, and its late write lands nowhere', async () => {

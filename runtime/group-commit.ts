@@ -1,8 +1,9 @@
 /**
  * Group commit: concurrent invocations writing through one store share one transaction and one commit.
  *
- * One group of a store is in flight at a time (`maxInFlight`). A request that finds none runs at once, alone
- * (no added latency at low load); requests arriving meanwhile queue and go together as the next group, at most
+ * One group of a store is in flight at a time (`maxInFlight`). A request that finds none starts a group on the
+ * next turn of the event loop (no added latency at low load), which every request read in this turn joins;
+ * requests arriving meanwhile queue and go together as the next group, at most
  * `maxSize` of them, in arrival order. Each member's body runs in turn inside the group's transaction (or, when
  * every member's function says `groupCommit: 'concurrent'`, all together, their repository calls queued and
  * batched: runtime/repo-call-queue.ts); the outbox rows of the whole group are written in one statement at the
@@ -94,6 +95,7 @@ export class GroupCommitter {
   readonly #maxInFlight: number;
   #queue: Queued[] = [];
   #inFlight = 0;
+  #scheduled = false;
 
   constructor(transact: Transact, onCommitted: () => void, options: GroupCommitOptions = {}) {
     this.#transact = transact;
@@ -113,7 +115,21 @@ export class GroupCommitter {
         resolve: resolve as (v: unknown) => void,
         reject,
       });
-      if (this.#inFlight < this.#maxInFlight) void this.#drain();
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Starts a lane on the next turn of the event loop, once: every request read in this turn joins its first
+   * group. (Run at once, the first would start its transaction alone; on PGlite, whose statements run on this
+   * thread, the others are then only read after it, and groups stayed at 1–2 members under load.)
+   */
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) void this.#drain();
     });
   }
 
