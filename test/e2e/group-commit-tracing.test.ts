@@ -77,8 +77,8 @@ describe('group commit and tracing', () => {
       const row = rows.find((r) => r.key === id);
       expect(row?.headers.traceparent).toBe(`00-${traceId}-${span?.spanContext().spanId}-01`);
     }
-    // The first ran alone; the three others shared one transaction.
-    expect(transactions.map((s) => s.attributes['orderflow.group_size']).sort()).toEqual([1, 3, 3, 3]);
+    // Sent together, the four shared one transaction.
+    expect(transactions.map((s) => s.attributes['orderflow.group_size']).sort()).toEqual([4, 4, 4, 4]);
     expect(trace.getActiveSpan()).toBeUndefined();
   });
 });
