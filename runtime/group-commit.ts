@@ -27,7 +27,7 @@
  * @module
  */
 import { DependencyUnavailableError, HandlerTimeoutError } from './errors.ts';
-import { GroupAbortedError, RepoCallQueue } from './repo-call-queue.ts';
+import { RepoCallQueue, runConcurrently } from './repo-call-queue.ts';
 import type { NewOutboxRecord, StoreTransaction } from './store.ts';
 
 /** Most members of one group, unless configured otherwise. */
@@ -229,25 +229,18 @@ async function runTogether(
 ): Promise<MemberResult<unknown>[]> {
   const queue = new RepoCallQueue(tx.repo as object);
   const shared = { ...tx, repo: queue.repo } as StoreTransaction<unknown>;
-  let first: MemberFailure | undefined;
-  const runs = group.map((member, index) => {
-    const { proxy, revoke } = revocable(shared);
-    revocations.push(revoke);
-    return member.run(proxy).catch((error: unknown) => {
-      if (first === undefined && !(error instanceof GroupAbortedError)) {
-        first = new MemberFailure(index, error);
-        queue.abort(`group member ${index} failed`);
-      }
-      throw error;
-    });
-  });
-  setImmediate(() => queue.start());
-  const settled = await Promise.allSettled(runs);
-  if (first !== undefined) {
-    if (queue.sharedFailure !== undefined && first.error === queue.sharedFailure) throw first.error;
-    throw first;
-  }
-  return settled.map((outcome) => (outcome as PromiseFulfilledResult<MemberResult<unknown>>).value);
+  const outcome = await runConcurrently(
+    queue,
+    group.map((member) => () => {
+      const { proxy, revoke } = revocable(shared);
+      revocations.push(revoke);
+      return member.run(proxy);
+    }),
+  );
+  if ('values' in outcome) return outcome.values;
+  const { index, error, shared: nobodys } = outcome.failed;
+  if (nobodys) throw error;
+  throw new MemberFailure(index, error);
 }
 
 /**

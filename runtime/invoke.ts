@@ -33,7 +33,7 @@ import { type GroupCommitOptions, GroupCommitter } from './group-commit.ts';
 import { derivedUuid } from './ids.ts';
 import { toFieldIssues } from './issues.ts';
 import type { Metrics } from './metrics/metrics.ts';
-import { GroupAbortedError, RepoCallQueue } from './repo-call-queue.ts';
+import { GroupAbortedError, RepoCallQueue, runConcurrently } from './repo-call-queue.ts';
 import type { NewOutboxRecord, StoreTransaction, TransactionalStore } from './store.ts';
 import {
   activeContext,
@@ -472,30 +472,27 @@ export async function invokeEventBatch(
             fn.groupId,
             items.map((item) => canonicalEventId(inboxId(fn, item.message, item.meta))),
           );
+    /** Runs item `index` in `itemTx`; throws what its handler (or inbox record) threw. */
     const runItem = async (index: number, itemTx: StoreTransaction<unknown>): Promise<EventOutcome> => {
       const { message, meta, done } = items[index]!;
-      try {
-        const ran = await withContext(items[index]!.trace, () =>
-          runBody(fn, env, meta, itemTx, async (deps) => {
-            const id = inboxId(fn, message, meta);
-            const first =
-              fresh === undefined
-                ? await itemTx.recordInbox(fn.groupId, id)
-                : fresh.delete(canonicalEventId(id));
-            if (!first) {
-              deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
-              return 'duplicate' as const;
-            }
-            await runHandler(fn, { event: message, deps, meta, prepared: prepared[index] });
-            return 'handled' as const;
-          }),
-        );
-        done?.(ran.value);
-        perItem[index] = ran.records;
-        return ran.value;
-      } catch (error) {
-        throw new BatchItemError(index, error);
-      }
+      const ran = await withContext(items[index]!.trace, () =>
+        runBody(fn, env, meta, itemTx, async (deps) => {
+          const id = inboxId(fn, message, meta);
+          const first =
+            fresh === undefined
+              ? await itemTx.recordInbox(fn.groupId, id)
+              : fresh.delete(canonicalEventId(id));
+          if (!first) {
+            deps.log.info({ eventId: message.id, eventType: message.type }, 'duplicate event skipped');
+            return 'duplicate' as const;
+          }
+          await runHandler(fn, { event: message, deps, meta, prepared: prepared[index] });
+          return 'handled' as const;
+        }),
+      );
+      done?.(ran.value);
+      perItem[index] = ran.records;
+      return ran.value;
     };
     const perItem: NewOutboxRecord[][] = [];
     if (fn.batchItems === 'by-key' && items.length > 1) {
@@ -505,7 +502,11 @@ export async function invokeEventBatch(
       for (const index of items.keys()) {
         // Not the item's failure when it throws (e.g. a heartbeat that reports a rebalance): passed on as it is.
         if (index > 0) await options.between?.();
-        results.push(await runItem(index, tx));
+        try {
+          results.push(await runItem(index, tx));
+        } catch (error) {
+          throw new BatchItemError(index, error);
+        }
       }
     }
     records.push(...perItem.flat());
@@ -540,34 +541,23 @@ async function runByKey(
     recordInbox: (consumer, eventId) => queue.run(() => tx.recordInbox(consumer, eventId)),
   };
   const lastOfKey = new Map<string, Promise<unknown>>();
-  let first: BatchItemError | undefined;
-  const runs = items.map((item, index) => {
-    const key = rowsKey(fn, item.message);
-    const before = lastOfKey.get(key) ?? Promise.resolve();
-    const run = before
-      .catch(() => {})
-      .then(() => {
-        if (first !== undefined) throw new GroupAbortedError('an earlier item of the batch failed');
-        return runItem(index, shared);
-      })
-      .catch((error: unknown) => {
-        const cause = error instanceof BatchItemError ? error.cause : error;
-        if (first === undefined && !(cause instanceof GroupAbortedError)) {
-          first = error instanceof BatchItemError ? error : new BatchItemError(index, error);
-          queue.abort(`batch item ${index} failed`);
-        }
-        throw error;
-      });
-    lastOfKey.set(key, run);
-    return run;
-  });
-  setImmediate(() => queue.start());
-  const settled = await Promise.allSettled(runs);
-  if (first !== undefined) {
-    if (queue.sharedFailure !== undefined && first.cause === queue.sharedFailure) throw first.cause;
-    throw first;
-  }
-  return settled.map((outcome) => (outcome as PromiseFulfilledResult<EventOutcome>).value);
+  const outcome = await runConcurrently(
+    queue,
+    items.map((item, index) => () => {
+      const key = rowsKey(fn, item.message);
+      const run = (lastOfKey.get(key) ?? Promise.resolve())
+        .catch(() => {})
+        .then(() => {
+          if (queue.aborted) throw new GroupAbortedError('an earlier item of the batch failed');
+          return runItem(index, shared);
+        });
+      lastOfKey.set(key, run);
+      return run;
+    }),
+  );
+  if ('values' in outcome) return outcome.values;
+  if (outcome.failed.shared) throw outcome.failed.error;
+  throw new BatchItemError(outcome.failed.index, outcome.failed.error);
 }
 
 /** Each item's `prepare`, one after another; the first to fail fails the batch at its index. */

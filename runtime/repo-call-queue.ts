@@ -55,6 +55,11 @@ export class RepoCallQueue {
     void this.#pump();
   }
 
+  /** Whether {@link abort} was called. */
+  get aborted(): boolean {
+    return this.#aborted !== undefined;
+  }
+
   /** Fails every waiting and later call with `GroupAbortedError`. */
   abort(reason: string): void {
     this.#aborted ??= new GroupAbortedError(reason);
@@ -112,4 +117,42 @@ export class RepoCallQueue {
     this.#pending = this.#pending.filter((call) => !match(call));
     return taken;
   }
+}
+
+/** How tasks run by {@link runConcurrently} ended: every value, or the first failure. */
+export type ConcurrentOutcome<T> =
+  | { values: T[] }
+  | {
+      /** The first task to fail (in time), its error, and whether that error is a batched call's made for several tasks (nobody's alone). */
+      failed: { index: number; error: unknown; shared: boolean };
+    };
+
+/**
+ * Starts every task at once, their repository calls through `queue`, which starts on the next turn of the event
+ * loop, so every task's first call is waiting and calls of a batched method go as one. The first task to fail
+ * (other than with `GroupAbortedError`) aborts the queue, so the others' later calls fail at once; the outcome
+ * is known only once every task has settled, so nothing still runs in the transaction when it rolls back.
+ * Tasks are called in order, synchronously.
+ */
+export async function runConcurrently<T>(
+  queue: RepoCallQueue,
+  tasks: readonly (() => Promise<T>)[],
+): Promise<ConcurrentOutcome<T>> {
+  let failed: { index: number; error: unknown; shared: boolean } | undefined;
+  const runs = tasks.map((task, index) =>
+    task().catch((error: unknown) => {
+      if (failed === undefined && !(error instanceof GroupAbortedError)) {
+        failed = { index, error, shared: false };
+        queue.abort(`task ${index} failed`);
+      }
+      throw error;
+    }),
+  );
+  setImmediate(() => queue.start());
+  const settled = await Promise.allSettled(runs);
+  if (failed !== undefined) {
+    failed.shared = queue.sharedFailure !== undefined && failed.error === queue.sharedFailure;
+    return { failed };
+  }
+  return { values: settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value) };
 }
