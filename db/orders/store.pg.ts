@@ -11,7 +11,7 @@ import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { BATCHED, type BatchedMethods } from '../../runtime/store.ts';
 import { foundByKey, insertedOrFound } from '../postgres/batched.ts';
 import type { PgDatabase } from '../postgres/connect.ts';
-import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
+import { createPostgresStore, type PostgresStore } from '../postgres/store-base.ts';
 import { idempotencyAdvisoryLockKey } from './idempotency-lock.ts';
 import type { IdempotencyScope, NewOrder, Order, OrdersRepo, OrderUpdate, Shipment } from './repo.ts';
 import {
@@ -38,8 +38,6 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
     failureReason: null,
     updatedAt: order.createdAt,
   });
-  const insertOne = (order: NewOrder) =>
-    db.insert(orders).values(newRow(order)).onConflictDoNothing({ target: orders.id }).returning();
   const updateOne = async (
     id: string,
     expected: Pick<Order, 'status' | 'paymentStatus'>,
@@ -63,30 +61,25 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
       .returning({ id: orders.id });
     return updated.length > 0;
   };
+  /** Orders in one statement, each answered as one `insertOrder` after another would be (the single form too). */
+  const insertOrders = async (batch: readonly NewOrder[]) =>
+    (
+      await insertedOrFound(batch, {
+        what: 'order',
+        keyOf: (order) => order.id,
+        rowKey: (row: Order) => row.id,
+        insert: (batch) =>
+          db.insert(orders).values(batch.map(newRow)).onConflictDoNothing({ target: orders.id }).returning(),
+        find: (ids) =>
+          db
+            .select()
+            .from(orders)
+            .where(inArray(orders.id, [...ids])),
+      })
+    ).map(({ created, row }) => ({ created, order: row }));
   /** Batch forms (see `BATCHED`): one statement per kind of call that waits together. */
   const batched: BatchedMethods = {
-    insertOrder: async (calls) =>
-      (
-        await insertedOrFound(
-          calls.map(([order]) => order as NewOrder),
-          {
-            what: 'order',
-            keyOf: (order) => order.id,
-            rowKey: (row: Order) => row.id,
-            insert: (batch) =>
-              db
-                .insert(orders)
-                .values(batch.map(newRow))
-                .onConflictDoNothing({ target: orders.id })
-                .returning(),
-            find: (ids) =>
-              db
-                .select()
-                .from(orders)
-                .where(inArray(orders.id, [...ids])),
-          },
-        )
-      ).map(({ created, row }) => ({ created, order: row })),
+    insertOrder: (calls) => insertOrders(calls.map(([order]) => order as NewOrder)),
     // Rows locked in id order, whatever the order of the calls, so two batches never wait for each other in a circle.
     lockOrder: (calls) =>
       foundByKey(
@@ -153,11 +146,7 @@ export function ordersRepo(db: PgDatabase): OrdersRepo {
   };
   return {
     [BATCHED]: batched,
-    async insertOrder(order) {
-      const [created] = await insertOne(order);
-      if (created) return { created: true, order: created };
-      return { created: false, order: mustExist(await findOrder(order.id), 'order', order.id) };
-    },
+    insertOrder: async (order) => (await insertOrders([order]))[0]!,
     findOrder,
     async lockOrder(id) {
       const [row] = await db.select().from(orders).where(eq(orders.id, id)).for('update');

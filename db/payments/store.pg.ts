@@ -7,7 +7,7 @@ import { eq, inArray } from 'drizzle-orm';
 import { BATCHED, type BatchedMethods } from '../../runtime/store.ts';
 import { foundByKey, insertedOrFound } from '../postgres/batched.ts';
 import type { PgDatabase } from '../postgres/connect.ts';
-import { createPostgresStore, mustExist, type PostgresStore } from '../postgres/store-base.ts';
+import { createPostgresStore, type PostgresStore } from '../postgres/store-base.ts';
 import type { Payment, PaymentsRepo } from './repo.ts';
 import { payments, paymentsAttempts, paymentsInbox, paymentsOutbox } from './schema.pg.ts';
 
@@ -17,31 +17,30 @@ export function paymentsRepo(db: PgDatabase): PaymentsRepo {
     const [row] = await db.select().from(payments).where(eq(payments.orderId, orderId));
     return row;
   };
+  /** Payments in one statement, each answered as one `insertPayment` after another would be (the single form too). */
+  const insertPayments = async (batch: readonly Payment[]) =>
+    (
+      await insertedOrFound(batch, {
+        what: 'payment for order',
+        keyOf: (payment) => payment.orderId,
+        rowKey: (row: Payment) => row.orderId,
+        insert: (batch) =>
+          db
+            .insert(payments)
+            .values([...batch])
+            .onConflictDoNothing({ target: payments.orderId })
+            .returning(),
+        find: (orderIds) =>
+          db
+            .select()
+            .from(payments)
+            .where(inArray(payments.orderId, [...orderIds])),
+      })
+    ).map(({ created, row }) => ({ created, payment: row }));
   return {
     // One statement for the payments (and the `prepare` lookups) of a `by-key` consumer batch (see `BATCHED`).
     [BATCHED]: {
-      insertPayment: async (calls) =>
-        (
-          await insertedOrFound(
-            calls.map(([payment]) => payment as Payment),
-            {
-              what: 'payment for order',
-              keyOf: (payment) => payment.orderId,
-              rowKey: (row: Payment) => row.orderId,
-              insert: (batch) =>
-                db
-                  .insert(payments)
-                  .values([...batch])
-                  .onConflictDoNothing({ target: payments.orderId })
-                  .returning(),
-              find: (orderIds) =>
-                db
-                  .select()
-                  .from(payments)
-                  .where(inArray(payments.orderId, [...orderIds])),
-            },
-          )
-        ).map(({ created, row }) => ({ created, payment: row })),
+      insertPayment: (calls) => insertPayments(calls.map(([payment]) => payment as Payment)),
       findPaymentByOrder: (calls) =>
         foundByKey(
           calls.map(([orderId]) => orderId as string),
@@ -53,18 +52,7 @@ export function paymentsRepo(db: PgDatabase): PaymentsRepo {
               .where(inArray(payments.orderId, [...orderIds])),
         ),
     } satisfies BatchedMethods,
-    async insertPayment(payment) {
-      const [created] = await db
-        .insert(payments)
-        .values(payment)
-        .onConflictDoNothing({ target: payments.orderId })
-        .returning();
-      if (created) return { created: true, payment: created };
-      return {
-        created: false,
-        payment: mustExist(await findPaymentByOrder(payment.orderId), 'payment for order', payment.orderId),
-      };
-    },
+    insertPayment: async (payment) => (await insertPayments([payment]))[0]!,
     findPaymentByOrder,
   };
 }
